@@ -1,0 +1,285 @@
+#include "server.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <thread>
+#include <vector>
+
+#include "fcgi.h"
+#include "log.h"
+
+namespace chatalot {
+namespace {
+
+constexpr int kSystemdFirstFd = 3;  // SD_LISTEN_FDS_START
+constexpr auto kDrainWindow = std::chrono::seconds(2);
+
+// The self-pipe written by the signal handler: once readable it stays readable, so every
+// worker sees it.
+int g_wake_read = -1;
+int g_wake_write = -1;
+std::atomic<bool> g_stopping{false};
+
+void on_stop_signal(int /*signo*/) {
+  const int saved = errno;
+  g_stopping.store(true);
+  const char byte = 1;
+  (void)!::write(g_wake_write, &byte, 1);
+  errno = saved;
+}
+
+Status errno_status(const std::string& what) {
+  return {ErrorCode::kUnavailable, what + ": " + std::strerror(errno)};
+}
+
+bool is_listening_socket(int fd) {
+  int accepting = 0;
+  socklen_t len = sizeof accepting;
+  return ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting != 0;
+}
+
+Result<int> listen_unix(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Status(ErrorCode::kInvalidArgument, "unix socket path is empty or too long: " + path);
+  }
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_status("socket");
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::chmod(path.c_str(), 0660) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    Status s = errno_status("listen on unix:" + path);
+    ::close(fd);
+    return s;
+  }
+  return fd;
+}
+
+Result<int> listen_tcp(const std::string& spec) {
+  const std::size_t colon = spec.rfind(':');
+  if (colon == std::string::npos || colon + 1 == spec.size()) {
+    return Status(ErrorCode::kInvalidArgument, "--listen wants unix:PATH or HOST:PORT, got " + spec);
+  }
+  std::string host = spec.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port = spec.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+      rc != 0) {
+    return Status(ErrorCode::kInvalidArgument, "cannot resolve " + spec + ": " + gai_strerror(rc));
+  }
+  Status last(ErrorCode::kUnavailable, "no address for " + spec);
+  int result = -1;
+  for (addrinfo* ai = found; ai != nullptr && result < 0; ai = ai->ai_next) {
+    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+      result = fd;
+    } else {
+      last = errno_status("listen on " + spec);
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(found);
+  if (result < 0) return last;
+  return result;
+}
+
+// The socket systemd passed (exactly one, for this process), or -1.
+int systemd_socket() {
+  const char* fds = std::getenv("LISTEN_FDS");  // NOLINT(concurrency-mt-unsafe): start-up only
+  const char* pid = std::getenv("LISTEN_PID");  // NOLINT(concurrency-mt-unsafe)
+  if (fds == nullptr || pid == nullptr || std::atoi(pid) != ::getpid() || std::atoi(fds) != 1) {
+    return -1;
+  }
+  ::unsetenv("LISTEN_FDS");  // NOLINT(concurrency-mt-unsafe)
+  ::unsetenv("LISTEN_PID");  // NOLINT(concurrency-mt-unsafe)
+  ::unsetenv("LISTEN_FDNAMES");  // NOLINT(concurrency-mt-unsafe)
+  ::fcntl(kSystemdFirstFd, F_SETFD, FD_CLOEXEC);
+  return kSystemdFirstFd;
+}
+
+void serve_connection(int fd, int io_timeout_ms, const Endpoint& endpoint) {
+  FcgiConnection conn(fd, io_timeout_ms);
+  // The first request on a fresh connection is always served: nginx connected to send it. Only
+  // an idle kept-alive connection gives way to a shutdown.
+  int wake = -1;
+  for (;;) {
+    Request request;
+    const auto next = conn.read_head(&request, wake);
+    if (next != FcgiConnection::Next::kRequest) return;
+    const auto start = std::chrono::steady_clock::now();
+    std::string allow;
+    Status status = check_request(request, endpoint.rules, &allow);
+    if (status.is_ok()) status = conn.read_body(&request, kMaxBodyBytes);
+    const Response response =
+        status.is_ok() ? dispatch(endpoint, request) : rejection(status, allow);
+    const bool sent = conn.write_response(response, request.method == "HEAD", request.request_id);
+    log_request(request.method, request.path, response.status,
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - start),
+                request.request_id);
+    // A refused request may have left its body unread: the connection cannot carry another.
+    if (!sent || !status.is_ok() || !conn.keep_conn()) return;
+    wake = g_wake_read;
+  }
+}
+
+void worker(int listen_fd, int io_timeout_ms, const Endpoint& endpoint) {
+  // Each worker waits in its own epoll set; EPOLLEXCLUSIVE wakes one worker per connection
+  // instead of all of them.
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event listen_event{EPOLLIN | EPOLLEXCLUSIVE, {.fd = listen_fd}};
+  epoll_event wake_event{EPOLLIN, {.fd = g_wake_read}};
+  ::epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &listen_event);
+  ::epoll_ctl(ep, EPOLL_CTL_ADD, g_wake_read, &wake_event);
+  std::chrono::steady_clock::time_point drain_until{};
+  for (;;) {
+    if (!g_stopping.load()) {
+      epoll_event ev{};
+      if (::epoll_wait(ep, &ev, 1, -1) < 0 && errno != EINTR) break;
+      if (g_stopping.load()) drain_until = std::chrono::steady_clock::now() + kDrainWindow;
+    } else if (drain_until == std::chrono::steady_clock::time_point{}) {
+      drain_until = std::chrono::steady_clock::now() + kDrainWindow;
+    }
+    // When stopping: serve what is already queued (nginx has sent those requests), then leave.
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (g_stopping.load() && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+        log_error(std::string("accept: ") + std::strerror(errno));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      continue;
+    }
+    serve_connection(fd, io_timeout_ms, endpoint);
+    if (g_stopping.load() && std::chrono::steady_clock::now() > drain_until) break;
+  }
+  ::close(ep);
+}
+
+}  // namespace
+
+Response dispatch(const Endpoint& endpoint, const Request& request) {
+  try {
+    return endpoint.handle(request);
+  } catch (const std::exception& e) {
+    log_error(std::string("unhandled exception: ") + e.what() + " request_id=" + request.request_id);
+  } catch (...) {
+    log_error("unhandled non-standard exception request_id=" + request.request_id);
+  }
+  return error_response(Status(ErrorCode::kInternal, ""));
+}
+
+Result<int> open_listener(const std::string& spec) {
+  if (spec.rfind("unix:", 0) == 0) return listen_unix(spec.substr(5));
+  if (!spec.empty()) return listen_tcp(spec);
+  if (const int fd = systemd_socket(); fd >= 0) return fd;
+  if (is_listening_socket(STDIN_FILENO)) return STDIN_FILENO;
+  return Status(ErrorCode::kInvalidArgument,
+                "no listening socket: pass --listen unix:PATH or --listen HOST:PORT, or start "
+                "the service through its systemd socket");
+}
+
+int serve(int listen_fd, int threads, int io_timeout_ms, const Endpoint& endpoint) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    log_error(std::string("pipe: ") + std::strerror(errno));
+    return 1;
+  }
+  g_wake_read = pipe_fds[0];
+  g_wake_write = pipe_fds[1];
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  // Non-blocking, so a worker woken for a connection another took does not block in accept.
+  ::fcntl(listen_fd, F_SETFL, ::fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<std::size_t>(threads));
+  for (int i = 0; i < threads; ++i) {
+    pool.emplace_back(worker, listen_fd, io_timeout_ms, std::cref(endpoint));
+  }
+  for (std::thread& t : pool) t.join();
+  ::close(listen_fd);
+  log_info("stopped: every accepted request was answered");
+  return 0;
+}
+
+int run_main(int argc, char** argv, const char* name, unsigned needs,
+             const EndpointFactory& factory) {
+  std::string listen;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--check-config") {
+      check_only = true;
+    } else if (arg == "--listen" && i + 1 < argc) {
+      listen = argv[++i];
+    } else if (arg == "--help" || arg == "-h") {
+      std::printf("usage: %s [--check-config] [--listen unix:PATH | --listen HOST:PORT]\n", name);
+      return 0;
+    } else {
+      std::fprintf(stderr, "%s: unknown argument %s (try --help)\n", name, arg.c_str());
+      return 2;
+    }
+  }
+  Result<Config> config = load_config(process_env(), needs);
+  if (!config.is_ok()) {
+    // One line per problem, each naming the executable, so every problem shows in the journal.
+    const std::string& problems = config.status().message();
+    for (std::size_t start = 0; start <= problems.size();) {
+      const std::size_t end = std::min(problems.find('\n', start), problems.size());
+      std::fprintf(stderr, "%s: %s\n", name, problems.substr(start, end - start).c_str());
+      start = end + 1;
+    }
+    return kExitConfig;
+  }
+  Result<Endpoint> endpoint = factory(*config);
+  if (!endpoint.is_ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, endpoint.status().message().c_str());
+    return endpoint.status().code() == ErrorCode::kInvalidArgument ? kExitConfig : 1;
+  }
+  if (check_only) {
+    std::printf("%s", describe_config(*config).c_str());
+    return 0;
+  }
+  Result<int> fd = open_listener(listen);
+  if (!fd.is_ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, fd.status().message().c_str());
+    return 1;
+  }
+  log_info(std::string(name) + " started: registration_mode=" +
+           std::string(to_string(config->registration_mode)) +
+           " threads=" + std::to_string(config->worker_threads));
+  return serve(*fd, config->worker_threads, config->request_timeout_ms, *endpoint);
+}
+
+}  // namespace chatalot

@@ -1,0 +1,139 @@
+#include "harness.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace chatalot::testing {
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen((command + " 2>&1 </dev/null").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.output.append(buf, n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string source_dir() { return CHATALOT_SOURCE_DIR; }
+std::string build_dir() { return CHATALOT_BUILD_DIR; }
+
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            const std::string& log_path) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (env.count(entry.substr(0, entry.find('='))) == 0) env_strings.push_back(entry);
+  }
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  std::vector<char*> argp;
+  for (std::string& s : args) argp.push_back(s.data());
+  argp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argp[0], &actions, nullptr, argp.data(), envp.data()) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+int wait_exit(pid_t pid, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+bool process_running(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+namespace {
+
+std::string env_prefix(const std::map<std::string, std::string>& env) {
+  // A clean slate for the variables the tests set, then the overrides.
+  std::string s = "env -u REGISTRATION_MODE -u ADMIN_USERNAME -u PUBLIC_URL";
+  for (const auto& [k, v] : env) s += " " + k + "='" + v + "'";
+  return s + " ";
+}
+
+}  // namespace
+
+Stack::Stack(const std::string& name) : port_(free_port()) {
+  const char* root = std::getenv("CHATALOT_TEST_ROOT");
+  std::string base = root != nullptr ? root : "/tmp";
+  std::string templ = base + "/" + name + ".XXXXXX";
+  dir_ = ::mkdtemp(templ.data());
+}
+
+Stack::~Stack() { down(true); }
+
+CommandResult Stack::script(const std::string& args, const std::map<std::string, std::string>& env) {
+  return run_command(env_prefix(env) + "CHATALOT_STACK_DIR='" + dir_ + "' CHATALOT_HTTP_PORT=" +
+                     std::to_string(port_) + " '" + source_dir() + "/scripts/stack' " + args);
+}
+
+CommandResult Stack::up(const std::map<std::string, std::string>& env) { return script("up", env); }
+
+CommandResult Stack::down(bool purge) { return script(purge ? "down --purge" : "down"); }
+
+std::unique_ptr<httplib::Client> Stack::client() const {
+  auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  c->set_connection_timeout(5);
+  c->set_read_timeout(30);
+  return c;
+}
+
+pid_t Stack::handler_pid(const std::string& handler) const {
+  return static_cast<pid_t>(std::atoi(read_file(run_dir() + "/" + handler + ".pid").c_str()));
+}
+
+}  // namespace chatalot::testing

@@ -1,0 +1,61 @@
+// The integration-test harness: a real stack (PostgreSQL, Redis, the handlers, nginx) started
+// by scripts/stack in its own directory under $CHATALOT_TEST_ROOT (or /tmp) on a free port, and
+// helpers to run commands, spawn handler processes and talk HTTP to it.
+#pragma once
+
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace chatalot::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs a shell command line and collects its output.
+CommandResult run_command(const std::string& command);
+
+// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+int free_port();
+
+std::string read_file(const std::string& path);
+std::string source_dir();
+std::string build_dir();
+
+// Starts a process with the current environment plus `env`, stdout and stderr to log_path.
+pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+            const std::string& log_path);
+// Whether pid runs (an exited process not yet reaped does not).
+bool process_running(pid_t pid);
+// Waits up to timeout_ms for the child; returns its exit status, or -1 if it did not exit.
+int wait_exit(pid_t pid, int timeout_ms);
+
+class Stack {
+ public:
+  explicit Stack(const std::string& name);
+  ~Stack();  // down --purge
+
+  // scripts/stack with the given environment overrides (the rest of the mode variables unset).
+  CommandResult up(const std::map<std::string, std::string>& env = {});
+  CommandResult down(bool purge = false);
+  CommandResult script(const std::string& args, const std::map<std::string, std::string>& env = {});
+
+  std::unique_ptr<httplib::Client> client() const;
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  std::string run_dir() const { return dir_ + "/run"; }
+  std::string log_path(const std::string& handler) const { return dir_ + "/logs/" + handler + ".log"; }
+  pid_t handler_pid(const std::string& handler) const;
+
+ private:
+  std::string dir_;
+  int port_;
+};
+
+}  // namespace chatalot::testing
