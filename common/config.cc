@@ -115,6 +115,25 @@ const Variable kVariables[] = {
        return parse_int(text, 100, 600000, c.request_timeout_ms);
      },
      [](const Config& c) { return std::to_string(c.request_timeout_ms); }},
+    // The OWASP floor is m=19 MiB (19456 KiB), t=2: nothing lower is accepted.
+    {"ARGON2_MEMORY_KIB", "65536", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_int(text, 19456, 4 * 1024 * 1024, c.argon2_memory_kib);
+     },
+     [](const Config& c) { return std::to_string(c.argon2_memory_kib); }},
+    {"ARGON2_ITERATIONS", "3", kNeedNothing, false,
+     [](std::string_view text, Config& c) { return parse_int(text, 2, 100, c.argon2_iterations); },
+     [](const Config& c) { return std::to_string(c.argon2_iterations); }},
+    {"ARGON2_MAX_CONCURRENT", "2", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_int(text, 1, 256, c.argon2_max_concurrent);
+     },
+     [](const Config& c) { return std::to_string(c.argon2_max_concurrent); }},
+    {"DB_STATEMENT_TIMEOUT_MS", "5000", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_int(text, 100, 600000, c.db_statement_timeout_ms);
+     },
+     [](const Config& c) { return std::to_string(c.db_statement_timeout_ms); }},
 };
 
 }  // namespace

@@ -39,6 +39,10 @@ struct Config {
   std::string jwt_public_key_path;
   int worker_threads = 16;
   int request_timeout_ms = 30000;
+  int argon2_memory_kib = 64 * 1024;
+  int argon2_iterations = 3;
+  int argon2_max_concurrent = 2;  // hashes at once per process; each holds argon2_memory_kib
+  int db_statement_timeout_ms = 5000;
 };
 
 // Looks a variable up; nullptr when unset. The default reads the process environment.

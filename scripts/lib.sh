@@ -8,7 +8,7 @@ BUILD_DIR=${CHATALOT_BUILD_DIR:-$ROOT/build}
 PACKAGES=(
   g++ cmake make pkg-config curl ca-certificates
   libfcgi-dev rapidjson-dev libssl-dev libpq-dev libhiredis-dev libsodium-dev libargon2-dev
-  libgtest-dev libcpp-httplib-dev
+  libgtest-dev libbenchmark-dev libcpp-httplib-dev
   nginx postgresql-15 redis-server
 )
 
