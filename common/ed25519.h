@@ -12,6 +12,10 @@ namespace chatalot {
 // paired with the sign bit set).
 bool ed25519_point_is_valid(std::string_view public_key);
 
+// Whether 32 bytes encode one of the eight points of small order (the identity among them).
+// Such a point decodes, but a "signature" by it proves nothing: no real key is one of them.
+bool ed25519_is_small_order(std::string_view public_key);
+
 // Whether signature (64 bytes) is a valid Ed25519 signature of message by public_key (32 bytes).
 // False for wrong sizes and invalid keys, never an error.
 bool ed25519_verify(std::string_view public_key, std::string_view message,

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "status.h"
 
@@ -37,9 +38,31 @@ bool verify_password(std::string_view phc, std::string_view password);
 // returns false if no slot came free (the caller answers 503).
 class HashGate {
  public:
+  // A held slot, released when it goes out of scope (also on an early return or a throw);
+  // empty if enter() timed out. Must not outlive its gate. Move-only.
+  class [[nodiscard]] Slot {
+   public:
+    Slot() = default;
+    Slot(Slot&& other) noexcept : gate_(std::exchange(other.gate_, nullptr)) {}
+    Slot& operator=(Slot other) noexcept {
+      std::swap(gate_, other.gate_);
+      return *this;
+    }
+    ~Slot() {
+      if (gate_ != nullptr) gate_->release();
+    }
+    explicit operator bool() const { return gate_ != nullptr; }
+
+   private:
+    friend class HashGate;
+    explicit Slot(HashGate* gate) : gate_(gate) {}
+    HashGate* gate_ = nullptr;
+  };
+
   explicit HashGate(int limit) : free_(limit) {}
   bool acquire(std::chrono::milliseconds timeout);
   void release();
+  Slot enter(std::chrono::milliseconds timeout) { return Slot(acquire(timeout) ? this : nullptr); }
 
  private:
   std::mutex mu_;

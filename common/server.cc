@@ -271,6 +271,12 @@ int run_main(int argc, char** argv, const char* name, unsigned needs,
     std::printf("%s", describe_config(*config).c_str());
     return 0;
   }
+  if (endpoint->on_start) {
+    if (Status s = endpoint->on_start(); !s.is_ok()) {
+      std::fprintf(stderr, "%s: %s\n", name, s.message().c_str());
+      return 1;
+    }
+  }
   Result<int> fd = open_listener(listen);
   if (!fd.is_ok()) {
     std::fprintf(stderr, "%s: %s\n", name, fd.status().message().c_str());

@@ -20,6 +20,9 @@ namespace chatalot {
 struct Endpoint {
   EndpointRules rules;
   std::function<Response(const Request&)> handle;
+  // Runs once after --check-config would have returned and before the first request (database
+  // checks, start-up promotions). A failure stops the process with exit status 1.
+  std::function<Status()> on_start;
 };
 
 // Builds the endpoint from the configuration, once, before the first request; a failure is a

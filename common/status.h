@@ -57,6 +57,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
   const T& operator*() const { return value(); }
+  T& operator*() { return value(); }
   // The error; only meaningful when !is_ok().
   const Status& status() const { return std::get<1>(v_); }
 

@@ -15,6 +15,10 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include "pg.h"
+
 extern char** environ;
 
 namespace chatalot::testing {
@@ -107,7 +111,8 @@ std::string env_prefix(const std::map<std::string, std::string>& env) {
 
 }  // namespace
 
-Stack::Stack(const std::string& name) : port_(free_port()) {
+Stack::Stack(const std::string& name, int pools, std::map<std::string, std::string> base_env)
+    : port_(free_port()), pools_(pools), base_env_(std::move(base_env)) {
   const char* root = std::getenv("CHATALOT_TEST_ROOT");
   std::string base = root != nullptr ? root : "/tmp";
   std::string templ = base + "/" + name + ".XXXXXX";
@@ -118,10 +123,30 @@ Stack::~Stack() { down(true); }
 
 CommandResult Stack::script(const std::string& args, const std::map<std::string, std::string>& env) {
   return run_command(env_prefix(env) + "CHATALOT_STACK_DIR='" + dir_ + "' CHATALOT_HTTP_PORT=" +
-                     std::to_string(port_) + " '" + source_dir() + "/scripts/stack' " + args);
+                     std::to_string(port_) + " CHATALOT_STACK_POOLS=" + std::to_string(pools_) +
+                     " '" + source_dir() + "/scripts/stack' " + args);
 }
 
-CommandResult Stack::up(const std::map<std::string, std::string>& env) { return script("up", env); }
+CommandResult Stack::up(const std::map<std::string, std::string>& env) {
+  std::map<std::string, std::string> all = base_env_;
+  for (const auto& [k, v] : env) all[k] = v;
+  return script("up", all);
+}
+
+std::string Stack::database_url() const {
+  return "postgresql:///chatalot?host=" + run_dir() + "&user=chatalot";
+}
+
+std::string Stack::query(const std::string& sql, const std::vector<std::string>& params) const {
+  Result<PgConnection> conn = PgConnection::open(database_url(), 0);
+  EXPECT_TRUE(conn.is_ok()) << conn.status().message();
+  if (!conn.is_ok()) return "";
+  std::vector<PgParam> values(params.begin(), params.end());
+  Result<PgResult> r = conn->exec(sql, values);
+  EXPECT_TRUE(r.is_ok()) << sql << ": " << r.status().message();
+  if (!r.is_ok() || r->rows() == 0) return "";
+  return r->get(0, 0);
+}
 
 CommandResult Stack::down(bool purge) { return script(purge ? "down --purge" : "down"); }
 

@@ -38,7 +38,9 @@ int wait_exit(pid_t pid, int timeout_ms);
 
 class Stack {
  public:
-  explicit Stack(const std::string& name);
+  // pools: worker processes per handler (CHATALOT_STACK_POOLS). base_env: given to every up().
+  explicit Stack(const std::string& name, int pools = 1,
+                 std::map<std::string, std::string> base_env = {});
   ~Stack();  // down --purge
 
   // scripts/stack with the given environment overrides (the rest of the mode variables unset).
@@ -53,9 +55,16 @@ class Stack {
   std::string log_path(const std::string& handler) const { return dir_ + "/logs/" + handler + ".log"; }
   pid_t handler_pid(const std::string& handler) const;
 
+  // The stack's database, as the chatalot role.
+  std::string database_url() const;
+  // First column of the first row of a query ("" when no row); fails the test on error.
+  std::string query(const std::string& sql, const std::vector<std::string>& params = {}) const;
+
  private:
   std::string dir_;
   int port_;
+  int pools_;
+  std::map<std::string, std::string> base_env_;
 };
 
 }  // namespace chatalot::testing

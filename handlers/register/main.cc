@@ -1,0 +1,7 @@
+#include "register.h"
+
+int main(int argc, char** argv) {
+  return chatalot::run_main(argc, argv, "chatalot-register",
+                            chatalot::kNeedDatabase | chatalot::kNeedJwtSign,
+                            chatalot::register_endpoint);
+}
