@@ -103,7 +103,8 @@ Status check_request(const Request& request, const EndpointRules& rules, std::st
     *allow = list;
     return {ErrorCode::kMethodNotAllowed, "method " + request.method + " is not allowed"};
   }
-  if (!rules.json_body) return Status::ok();
+  // Only a POST carries a body here; a GET or DELETE on the same endpoint needs no media type.
+  if (!rules.json_body || request.method != "POST") return Status::ok();
   if (request.content_length_invalid) return invalid_argument("invalid Content-Length");
   if (request.content_length.value_or(0) > kMaxBodyBytes) {
     return {ErrorCode::kPayloadTooLarge, "request body must be at most 65536 bytes"};

@@ -49,7 +49,7 @@ Response error_response(const Status& status);
 // What an endpoint accepts; checked by check_request() before the body is read.
 struct EndpointRules {
   std::vector<std::string> methods;  // e.g. {"GET", "HEAD"}; the Allow header lists them
-  bool json_body = false;            // POST bodies: application/json, at most kMaxBodyBytes
+  bool json_body = false;  // POST bodies must be application/json, at most kMaxBodyBytes
 };
 
 // 405 (with Allow), 415 or 413, from the request line and headers alone; ok otherwise.

@@ -18,6 +18,7 @@ Endpoint auth_config_endpoint(const Config& config) {
   return Endpoint{
       {{"GET", "HEAD"}, false},
       [body = auth_config_body(config)](const Request&) { return json_response(body); },
+      nullptr,
   };
 }
 

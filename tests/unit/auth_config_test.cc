@@ -25,7 +25,7 @@ TEST(AuthConfig, EndpointAnswersGetAndHeadOnly) {
 }
 
 TEST(Dispatch, AnExceptionBecomesA500WithTheFixedMessage) {
-  const Endpoint e{{{"GET"}, false}, [](const Request&) -> Response { throw std::runtime_error("x"); }};
+  const Endpoint e{{{"GET"}, false}, [](const Request&) -> Response { throw std::runtime_error("x"); }, nullptr};
   const Response r = dispatch(e, Request{});
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body, R"({"error":{"code":"internal_error","message":"an internal error occurred"}})");

@@ -80,6 +80,18 @@ TEST(Http, JsonMediaTypeWithParametersIsAccepted) {
             ErrorCode::kUnsupportedMediaType);
 }
 
+TEST(Http, OnlyPostBodiesNeedTheJsonMediaType) {
+  const EndpointRules rules{{"GET", "POST", "DELETE"}, true};
+  Request get;
+  get.method = "GET";
+  std::string allow;
+  EXPECT_TRUE(check_request(get, rules, &allow).is_ok());
+  get.method = "DELETE";
+  EXPECT_TRUE(check_request(get, rules, &allow).is_ok());
+  get.method = "POST";
+  EXPECT_EQ(check_request(get, rules, &allow).code(), ErrorCode::kUnsupportedMediaType);
+}
+
 TEST(Http, BodyLimitIsCheckedFromContentLength) {
   std::string allow;
   EXPECT_TRUE(check_request(post("application/json", kMaxBodyBytes), kPost, &allow).is_ok());

@@ -1,0 +1,7 @@
+#include "admin_invites.h"
+
+int main(int argc, char** argv) {
+  return chatalot::run_main(argc, argv, "chatalot-admin-invites",
+                            chatalot::kNeedDatabase | chatalot::kNeedJwtVerify,
+                            chatalot::admin_invites_endpoint);
+}
