@@ -24,6 +24,8 @@ constexpr const char* kUsage =
     "                               JWT_PRIVATE_KEY_PATH (mode 0600) and JWT_PUBLIC_KEY_PATH\n"
     "  invite create [--max-uses N] [--expires-in-hours H] [--note TEXT]\n"
     "                               create an invite; prints the code alone on stdout\n"
+    "  invite list                  list the newest invites (never their codes), newest first\n"
+    "  invite revoke ID             revoke an invite; accounts created with it stay\n"
     "  config check                 validate the environment, print it with secrets redacted\n";
 
 constexpr unsigned kAllNeeds = kNeedDatabase | kNeedRedis | kNeedJwtSign | kNeedJwtVerify;
@@ -110,6 +112,16 @@ bool parse_int64(const std::string& text, std::int64_t* out) {
   return !text.empty() && ec == std::errc() && end == text.data() + text.size();
 }
 
+// Connects and checks the schema version: 0, or the exit status after saying why.
+int open_database(Result<PgConnection>* conn) {
+  Config config;
+  if (!load(kNeedDatabase, &config)) return kExitConfig;
+  *conn = connect(config);
+  if (!conn->is_ok()) return fail(conn->status().message());
+  if (Status s = check_schema_version(**conn); !s.is_ok()) return fail(s.message());
+  return 0;
+}
+
 int cmd_invite_create(const std::vector<std::string>& args) {
   InviteSpec spec;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -118,7 +130,9 @@ int cmd_invite_create(const std::vector<std::string>& args) {
     const std::string& value = args[++i];
     std::int64_t n = 0;
     if (flag == "--max-uses" || flag == "--expires-in-hours") {
-      if (!parse_int64(value, &n)) return fail(flag + " wants an integer, got " + value, kExitUsage);
+      if (!parse_int64(value, &n)) {
+        return fail(flag + " wants an integer, got " + value, kExitUsage);
+      }
       (flag == "--max-uses" ? spec.max_uses : spec.expires_in_hours) = n;
     } else if (flag == "--note") {
       spec.note = value;
@@ -127,17 +141,56 @@ int cmd_invite_create(const std::vector<std::string>& args) {
     }
   }
   if (Status s = check_invite_spec(spec); !s.is_ok()) return fail(s.message(), kExitUsage);
-  Config config;
-  if (!load(kNeedDatabase, &config)) return kExitConfig;
-  Result<PgConnection> conn = connect(config);
-  if (!conn.is_ok()) return fail(conn.status().message());
-  if (Status s = check_schema_version(*conn); !s.is_ok()) return fail(s.message());
+  Result<PgConnection> conn = Status(ErrorCode::kUnavailable, "not connected");
+  if (const int rc = open_database(&conn); rc != 0) return rc;
   Result<CreatedInvite> invite = create_invite(*conn, spec, std::nullopt, "");
   if (!invite.is_ok()) return fail("invite create: " + invite.status().message());
   std::printf("%s\n", invite->code.c_str());
   std::fprintf(stderr, "invite %s created; max uses %s, expires %s\n", invite->id.c_str(),
                invite->max_uses ? std::to_string(*invite->max_uses).c_str() : "unlimited",
                invite->expires_at.empty() ? "never" : invite->expires_at.c_str());
+  return 0;
+}
+
+// RFC 3339 to the second: the microseconds only widen the table.
+std::string short_time(const std::optional<std::string>& rfc3339, const char* absent) {
+  if (!rfc3339) return absent;
+  const std::size_t dot = rfc3339->find('.');
+  return dot == std::string::npos ? *rfc3339 : rfc3339->substr(0, dot) + "Z";
+}
+
+int cmd_invite_list() {
+  // The same bound as the admin API; one more row is read to know whether there are more.
+  constexpr int kLimit = 1000;
+  Result<PgConnection> conn = Status(ErrorCode::kUnavailable, "not connected");
+  if (const int rc = open_database(&conn); rc != 0) return rc;
+  Result<std::vector<ListedInvite>> invites = list_invites(*conn, kLimit + 1);
+  if (!invites.is_ok()) return fail("invite list: " + invites.status().message());
+  std::printf("%-36s  %-4s  %-16s  %-20s  %-20s  %-20s  %s\n", "ID", "HINT", "USES", "EXPIRES",
+              "CREATED", "REVOKED", "NOTE");
+  int shown = 0;
+  for (const ListedInvite& i : *invites) {
+    if (shown++ == kLimit) break;
+    const std::string uses = std::to_string(i.used_count) + "/" +
+                             (i.max_uses ? std::to_string(*i.max_uses) : "unlimited");
+    std::printf("%-36s  %-4s  %-16s  %-20s  %-20s  %-20s  %s\n", i.id.c_str(), i.code_hint.c_str(),
+                uses.c_str(), short_time(i.expires_at, "never").c_str(),
+                short_time(i.created_at, "").c_str(), short_time(i.revoked_at, "-").c_str(),
+                i.note.value_or("").c_str());
+  }
+  if (invites->size() > static_cast<std::size_t>(kLimit)) {
+    std::fprintf(stderr, "only the newest %d invites are shown\n", kLimit);
+  }
+  return 0;
+}
+
+int cmd_invite_revoke(const std::string& id) {
+  Result<PgConnection> conn = Status(ErrorCode::kUnavailable, "not connected");
+  if (const int rc = open_database(&conn); rc != 0) return rc;
+  Result<std::optional<ListedInvite>> revoked = revoke_invite(*conn, id, std::nullopt, "");
+  if (!revoked.is_ok()) return fail("invite revoke: " + revoked.status().message());
+  if (!*revoked) return fail("invite not found: " + id);
+  std::printf("revoked %s\n", (*revoked)->id.c_str());
   return 0;
 }
 
@@ -168,6 +221,8 @@ int main(int argc, char** argv) {
   if (is({"migrate"}) && args.size() == 1) return cmd_migrate();
   if (is({"keygen"}) && args.size() == 1) return cmd_keygen();
   if (is({"invite", "create"})) return cmd_invite_create({args.begin() + 2, args.end()});
+  if (is({"invite", "list"}) && args.size() == 2) return cmd_invite_list();
+  if (is({"invite", "revoke"}) && args.size() == 3) return cmd_invite_revoke(args[2]);
   if (is({"config", "check"}) && args.size() == 2) return cmd_config_check();
   if (is({"help"}) || is({"--help"}) || is({"-h"})) {
     std::printf("%s", kUsage);

@@ -40,6 +40,37 @@ std::string parse_int(std::string_view text, int min, int max, int& out) {
   return "";
 }
 
+std::string parse_double(std::string_view text, double min, double max, double& out) {
+  const std::string t(trim(text));
+  char* end = nullptr;
+  const double value = t.empty() ? 0 : std::strtod(t.c_str(), &end);
+  if (t.empty() || end != t.c_str() + t.size() || !(value >= min && value <= max)) {
+    return "must be a number between " + std::to_string(min).substr(0, 6) + " and " +
+           std::to_string(static_cast<long long>(max)) + ", got \"" + std::string(text) + "\"";
+  }
+  out = value;
+  return "";
+}
+
+std::string show_double(double v) {
+  std::string s = std::to_string(v);
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::string parse_bool(std::string_view text, bool& out) {
+  const std::string v = lower(trim(text));
+  if (v == "true" || v == "1" || v == "yes" || v == "on") {
+    out = true;
+  } else if (v == "false" || v == "0" || v == "no" || v == "off" || v.empty()) {
+    out = false;
+  } else {
+    return "must be true or false, got \"" + std::string(text) + "\"";
+  }
+  return "";
+}
+
 struct Variable {
   const char* name;
   const char* default_value;  // nullptr: unset unless given
@@ -134,6 +165,41 @@ const Variable kVariables[] = {
        return parse_int(text, 100, 600000, c.db_statement_timeout_ms);
      },
      [](const Config& c) { return std::to_string(c.db_statement_timeout_ms); }},
+    {"REDIS_TIMEOUT_MS", "250", kNeedNothing, false,
+     [](std::string_view text, Config& c) { return parse_int(text, 10, 10000, c.redis_timeout_ms); },
+     [](const Config& c) { return std::to_string(c.redis_timeout_ms); }},
+    // Redis away: refuse (503) by default; true lets requests through unlimited instead.
+    {"RATE_LIMIT_FAIL_OPEN", "false", kNeedNothing, false,
+     [](std::string_view text, Config& c) { return parse_bool(text, c.rate_limit_fail_open); },
+     [](const Config& c) { return std::string(c.rate_limit_fail_open ? "true" : "false"); }},
+    {"RATE_LIMIT_INVITE_PER_SECOND", "0.1", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_double(text, 0.0001, 10000, c.invite_limit.per_second);
+     },
+     [](const Config& c) { return show_double(c.invite_limit.per_second); }},
+    {"RATE_LIMIT_INVITE_BURST", "5", kNeedNothing, false,
+     [](std::string_view text, Config& c) { return parse_double(text, 1, 100000, c.invite_limit.burst); },
+     [](const Config& c) { return show_double(c.invite_limit.burst); }},
+    {"RATE_LIMIT_INVITE_GLOBAL_PER_SECOND", "1", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_double(text, 0.0001, 100000, c.invite_global_limit.per_second);
+     },
+     [](const Config& c) { return show_double(c.invite_global_limit.per_second); }},
+    {"RATE_LIMIT_INVITE_GLOBAL_BURST", "100", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_double(text, 1, 1000000, c.invite_global_limit.burst);
+     },
+     [](const Config& c) { return show_double(c.invite_global_limit.burst); }},
+    {"RATE_LIMIT_REGISTER_PER_SECOND", "0.05", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_double(text, 0.0001, 10000, c.register_limit.per_second);
+     },
+     [](const Config& c) { return show_double(c.register_limit.per_second); }},
+    {"RATE_LIMIT_REGISTER_BURST", "5", kNeedNothing, false,
+     [](std::string_view text, Config& c) {
+       return parse_double(text, 1, 100000, c.register_limit.burst);
+     },
+     [](const Config& c) { return show_double(c.register_limit.burst); }},
 };
 
 }  // namespace

@@ -29,6 +29,12 @@ enum Need : unsigned {
   kNeedJwtVerify = 1U << 3,
 };
 
+// A GCRA limit: a sustained rate and the burst allowed on top of it.
+struct RateLimit {
+  double per_second;
+  double burst;
+};
+
 struct Config {
   RegistrationMode registration_mode = RegistrationMode::kInviteOnly;
   std::string admin_username;
@@ -43,6 +49,11 @@ struct Config {
   int argon2_iterations = 3;
   int argon2_max_concurrent = 2;  // hashes at once per process; each holds argon2_memory_kib
   int db_statement_timeout_ms = 5000;
+  int redis_timeout_ms = 250;
+  bool rate_limit_fail_open = false;
+  RateLimit invite_limit{0.1, 5};            // invite checks per client address
+  RateLimit invite_global_limit{1.0, 100};   // failed invite checks, all addresses together
+  RateLimit register_limit{0.05, 5};         // registration attempts per client address
 };
 
 // Looks a variable up; nullptr when unset. The default reads the process environment.

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "json.h"
+#include "log.h"
 
 namespace chatalot {
 
@@ -79,6 +80,14 @@ Response error_response(const Status& status) {
   // Retry-After is what a client waits before trying again; the handler may set a better one.
   if (code == ErrorCode::kUnavailable) response.headers.emplace_back("Retry-After", "5");
   return response;
+}
+
+Response dependency_failure(const Status& status) {
+  log_error(status.message());
+  if (status.code() == ErrorCode::kUnavailable) {
+    return error_response(Status(ErrorCode::kUnavailable, "the service is temporarily unavailable"));
+  }
+  return error_response(Status(ErrorCode::kInternal, ""));
 }
 
 namespace {

@@ -46,6 +46,11 @@ Response json_response(std::string body);
 // fixed message of the contract; put the detail in the log instead.
 Response error_response(const Status& status);
 
+// A failure of a dependency (PostgreSQL, Redis, the hash, the CSPRNG): the detail goes to the
+// log; kUnavailable answers 503 "the service is temporarily unavailable" (the client retries),
+// anything else 500.
+Response dependency_failure(const Status& status);
+
 // What an endpoint accepts; checked by check_request() before the body is read.
 struct EndpointRules {
   std::vector<std::string> methods;  // e.g. {"GET", "HEAD"}; the Allow header lists them

@@ -192,7 +192,7 @@ Result<PgConnection*> Database::connection() {
   if (s.is_ok()) s = opened->prepare(statements_);
   if (!s.is_ok()) {
     log_error(s.message());
-    return Status(ErrorCode::kUnavailable, "the database is unavailable");
+    return Status(ErrorCode::kUnavailable, "the service is temporarily unavailable");
   }
   conn = std::make_unique<PgConnection>(std::move(opened).value());
   return conn.get();

@@ -6,6 +6,7 @@
 
 #include "codes.h"
 #include "crypto.h"
+#include "invite_limits.h"
 #include "invites.h"
 #include "json.h"
 #include "jwt.h"
@@ -61,7 +62,7 @@ const std::vector<Statement> kStatements = {
 };
 
 struct Context {
-  Context(const Config& config, Ed25519Key signing_key)
+  Context(const Config& config, Ed25519Key signing_key, RedisTarget redis)
       : mode(config.registration_mode),
         admin_username(config.admin_username),
         database_url(config.database_url),
@@ -69,7 +70,10 @@ struct Context {
                static_cast<std::uint32_t>(config.argon2_iterations)},
         db(config.database_url, config.db_statement_timeout_ms, kStatements),
         key(std::move(signing_key)),
-        gate(config.argon2_max_concurrent) {}
+        gate(config.argon2_max_concurrent),
+        limiter(std::move(redis), config.redis_timeout_ms, config.rate_limit_fail_open),
+        register_limit(config.register_limit),
+        invite_limits(limiter, config.invite_limit, config.invite_global_limit) {}
 
   RegistrationMode mode;
   std::string admin_username;
@@ -78,6 +82,9 @@ struct Context {
   Database db;
   Ed25519Key key;
   HashGate gate;
+  RateLimiter limiter;
+  RateLimit register_limit;
+  InviteLimits invite_limits;
   std::mutex startup_mu;
   bool startup_done = false;  // the ADMIN_USERNAME promotion ran (deferred if PG was away)
 };
@@ -94,18 +101,6 @@ void finish_startup(Context& ctx, PgConnection& db) {
     return;
   }
   ctx.startup_done = true;
-}
-
-Response unavailable(const Status& cause) {
-  log_error(cause.message());
-  return error_response(Status(ErrorCode::kUnavailable, "the service is temporarily unavailable"));
-}
-
-// Database failures: 503 when PostgreSQL is away (the client retries), 500 otherwise.
-Response database_failure(const Status& s) {
-  if (s.code() == ErrorCode::kUnavailable) return unavailable(s);
-  log_error(s.message());
-  return error_response(Status(ErrorCode::kInternal, ""));
 }
 
 Response conflict_for(const std::string& constraint) {
@@ -162,44 +157,52 @@ Result<Secrets> make_secrets(Context& ctx, const std::string& password) {
 }
 
 Response handle(Context& ctx, const Request& request) {
+  // The per-address registration limit comes before anything else.
+  Result<LimitDecision> attempt = ctx.limiter.apply(
+      "chatalot:rl:register:" + client_key(request.remote_addr), ctx.register_limit,
+      RateLimiter::Mode::kTake);
+  if (!attempt.is_ok() || !attempt->allowed) return limit_failure(attempt);
   Result<rapidjson::Document> body = parse_json_object(request.body);
   if (!body.is_ok()) return error_response(body.status());
   Result<RegistrationInput> input = validate_registration(*body, ctx.mode);
   if (!input.is_ok()) return error_response(input.status());
   const RegistrationInput& in = *input;
-  const std::string invite_hash =
-      in.invite_code.empty() ? "" : invite_code_hash(normalize_invite_code(in.invite_code));
+  // A code that cannot normalise hashes to something no invite has: it fails the lookup below
+  // and counts as a failed attempt like any other wrong code.
+  const std::string invite_hash = invite_code_hash(normalize_invite_code(in.invite_code));
   const bool with_invite = ctx.mode == RegistrationMode::kInviteOnly;
-  if (with_invite && normalize_invite_code(in.invite_code).empty()) {
-    return error_response(invalid_argument(kInviteInvalid));
-  }
 
   Result<PgConnection*> conn = ctx.db.connection();
-  if (!conn.is_ok()) return unavailable(conn.status());
+  if (!conn.is_ok()) return dependency_failure(conn.status());
   PgConnection& db = **conn;
   finish_startup(ctx, db);
   // The read-only look, before the expensive hash.
   Result<PgResult> taken = db.exec("taken", {in.username, in.email});
-  if (!taken.is_ok()) return database_failure(taken.status());
+  if (!taken.is_ok()) return dependency_failure(taken.status());
   if (taken->get_bool(0, 0)) return conflict_for("users_username_lower_key");
   if (taken->get_bool(0, 1)) return conflict_for("users_email_lower_key");
   if (with_invite) {
+    // An invite attempt like the invite check's: the same budgets in Redis.
+    if (std::optional<Response> refused = ctx.invite_limits.begin(request.remote_addr)) {
+      return *refused;
+    }
     Result<PgResult> usable = db.exec("invite_usable", {invite_hash});
-    if (!usable.is_ok()) return database_failure(usable.status());
+    ctx.invite_limits.finish(request.remote_addr, !usable.is_ok() || usable->rows() == 1);
+    if (!usable.is_ok()) return dependency_failure(usable.status());
     if (usable->rows() == 0) return error_response(invalid_argument(kInviteInvalid));
   }
 
   Result<Secrets> secrets = make_secrets(ctx, in.password);
-  if (!secrets.is_ok()) return database_failure(secrets.status());
+  if (!secrets.is_ok()) return dependency_failure(secrets.status());
 
   Transaction tx(db);
-  if (!tx.begin_status().is_ok()) return database_failure(tx.begin_status());
+  if (!tx.begin_status().is_ok()) return dependency_failure(tx.begin_status());
   Result<PgResult> user =
       db.exec("insert_user", {in.username, in.email, secrets->password_hash, in.display_name,
                               sha256_hex(secrets->recovery_code)});
   if (!user.is_ok()) {
     if (user.status().code() == ErrorCode::kAlreadyExists) return conflict_for(user.status().message());
-    return database_failure(user.status());
+    return dependency_failure(user.status());
   }
   const std::string user_id = user->get(0, 0);
   const std::string created_at = user->get(0, 1);
@@ -208,25 +211,25 @@ Response handle(Context& ctx, const Request& request) {
       "insert_keys", {user_id, bytea_literal(bytes_of(in.identity_key)),
                       std::to_string(in.signed_prekey_id), bytea_literal(bytes_of(in.signed_prekey)),
                       bytea_literal(bytes_of(in.signed_prekey_signature)), ids, keys});
-  if (!stored.is_ok()) return database_failure(stored.status());
+  if (!stored.is_ok()) return dependency_failure(stored.status());
   PgParam invite_id;
   if (with_invite) {
     Result<PgResult> used = db.exec("consume_invite", {user_id, invite_hash});
-    if (!used.is_ok()) return database_failure(used.status());
+    if (!used.is_ok()) return dependency_failure(used.status());
     if (used->rows() == 0) return error_response(invalid_argument(kInviteInvalid));
     invite_id = used->get(0, 0);
   }
   Result<PgResult> owner = db.exec("claim_owner", {user_id});
-  if (!owner.is_ok()) return database_failure(owner.status());
+  if (!owner.is_ok()) return dependency_failure(owner.status());
   const bool is_owner = owner->rows() == 1;
   Result<PgResult> finished =
       db.exec("finish", {user_id, sha256_hex(secrets->refresh_token), invite_id,
                          is_owner ? "true" : "false",
                          request.request_id.empty() ? std::nullopt : PgParam(request.request_id)});
-  if (!finished.is_ok()) return database_failure(finished.status());
+  if (!finished.is_ok()) return dependency_failure(finished.status());
   if (Status s = tx.commit(); !s.is_ok()) {
     if (s.code() == ErrorCode::kAlreadyExists) return conflict_for(s.message());
-    return database_failure(s);
+    return dependency_failure(s);
   }
 
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -235,7 +238,7 @@ Response handle(Context& ctx, const Request& request) {
   AccessClaims claims{user_id, in.username, is_owner, is_owner, now,
                       now + kAccessTokenSeconds, secrets->jti};
   Result<std::string> token = sign_access_token(ctx.key, claims);
-  if (!token.is_ok()) return database_failure(Status(ErrorCode::kInternal, token.status().message()));
+  if (!token.is_ok()) return dependency_failure(Status(ErrorCode::kInternal, token.status().message()));
 
   JsonWriter w;
   w.start_object();
@@ -280,12 +283,14 @@ Status promote_admin(PgConnection& db, const std::string& admin_username) {
 }  // namespace
 
 Result<Endpoint> register_endpoint(const Config& config) {
+  Result<RedisTarget> redis = parse_redis_url(config.redis_url);
+  if (!redis.is_ok()) return redis.status();
   Result<Ed25519Key> key = Ed25519Key::load_private_pem(config.jwt_private_key_path);
   if (!key.is_ok()) {
     return Status(ErrorCode::kInvalidArgument,
                   "JWT_PRIVATE_KEY_PATH: " + key.status().message());
   }
-  auto ctx = std::make_shared<Context>(config, std::move(key).value());
+  auto ctx = std::make_shared<Context>(config, std::move(key).value(), std::move(redis).value());
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.handle = [ctx](const Request& request) { return handle(*ctx, request); };

@@ -25,7 +25,14 @@ class StackEnvironment : public ::testing::Environment {
   void SetUp() override {
     g_stack = new Stack("register", 2,
                         {{"ARGON2_MEMORY_KIB", "19456"}, {"ARGON2_ITERATIONS", "2"},
-                         {"ARGON2_MAX_CONCURRENT", "2"}});
+                         {"ARGON2_MAX_CONCURRENT", "2"},
+                         // All from one address: the limits are limits_it's subject, not this.
+                         {"RATE_LIMIT_REGISTER_PER_SECOND", "10000"},
+                         {"RATE_LIMIT_REGISTER_BURST", "100000"},
+                         {"RATE_LIMIT_INVITE_PER_SECOND", "10000"},
+                         {"RATE_LIMIT_INVITE_BURST", "100000"},
+                         {"RATE_LIMIT_INVITE_GLOBAL_PER_SECOND", "10000"},
+                         {"RATE_LIMIT_INVITE_GLOBAL_BURST", "100000"}});
     const CommandResult r = g_stack->up({{"REGISTRATION_MODE", "invite_only"}});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     g_mode = "invite_only";
@@ -521,6 +528,7 @@ TEST(Schema, HandlersRefuseAnotherSchemaVersion) {
   const pid_t pid = spawn({build_dir() + "/handlers/chatalot-register", "--listen",
                            "unix:" + g_stack->run_dir() + "/schema-check.sock"},
                           {{"DATABASE_URL", g_stack->database_url()},
+                           {"REDIS_URL", "unix://" + g_stack->run_dir() + "/redis.sock"},
                            {"JWT_PRIVATE_KEY_PATH", g_stack->dir() + "/keys/jwt_ed25519.pem"}},
                           log);
   const int exit_code = wait_exit(pid, 10000);
