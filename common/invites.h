@@ -78,6 +78,11 @@ void write_invite_json(JsonWriter& w, const ListedInvite& invite,
 // Whether text is a UUID in its canonical 8-4-4-4-12 hexadecimal form (either letter case).
 bool is_uuid(std::string_view text);
 
+// SQL condition on registration_invites: the code may be used once more now.
+#define CHATALOT_INVITE_USABLE                                       \
+  "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())" \
+  " AND (max_uses IS NULL OR used_count < max_uses)"
+
 // SQL text turning a timestamptz column into RFC 3339 UTC with microseconds, as the Chatalot
 // server writes them: "2026-11-30T00:10:00.123456Z".
 #define CHATALOT_RFC3339(col) \

@@ -176,6 +176,18 @@ Status check_schema_version(PgConnection& conn) {
   return Status::ok();
 }
 
+Result<std::optional<PgConnection>> startup_probe(const std::string& url) {
+  Result<PgConnection> probe = PgConnection::open(url, 0);
+  const Status s = probe.is_ok() ? check_schema_version(*probe) : probe.status();
+  if (s.code() == ErrorCode::kInvalidArgument) return s;
+  if (!s.is_ok()) {
+    log_error("PostgreSQL is away at start-up; requests answer 503 until it is back: " +
+              s.message());
+    return std::optional<PgConnection>();
+  }
+  return std::optional<PgConnection>(std::move(probe).value());
+}
+
 Database::Database(std::string url, int statement_timeout_ms, std::vector<Statement> statements)
     : url_(std::move(url)),
       statement_timeout_ms_(statement_timeout_ms),

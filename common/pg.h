@@ -96,6 +96,11 @@ class Transaction {
 int expected_schema_version();
 Status check_schema_version(PgConnection& conn);
 
+// A handler's start-up look at PostgreSQL: a schema of another version is fatal
+// (kInvalidArgument, with its message); PostgreSQL away is not (logged, and the result holds no
+// connection: requests answer 503 until it is back).
+Result<std::optional<PgConnection>> startup_probe(const std::string& url);
+
 // One connection per thread, opened on first use and reopened after it broke. Thread-safe.
 class Database {
  public:

@@ -60,6 +60,8 @@ class [[nodiscard]] Result {
   T& operator*() { return value(); }
   // The error; only meaningful when !is_ok().
   const Status& status() const { return std::get<1>(v_); }
+  // The error, or ok when there is a value.
+  Status status_or_ok() const { return is_ok() ? Status::ok() : status(); }
 
  private:
   std::variant<T, Status> v_;

@@ -219,18 +219,7 @@ Result<Endpoint> admin_invites_endpoint(const Config& config) {
   // Every method reaches the handler, which answers 405 with the Allow of the path asked for.
   endpoint.rules = {{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}, true};
   endpoint.handle = [ctx](const Request& request) { return handle(*ctx, request); };
-  // A database that is away at start-up is not fatal (requests answer 503 until it is back);
-  // a schema of the wrong version is, with its message.
-  endpoint.on_start = [ctx]() -> Status {
-    Result<PgConnection> probe = PgConnection::open(ctx->database_url, 0);
-    Status s = probe.is_ok() ? check_schema_version(*probe) : probe.status();
-    if (s.code() == ErrorCode::kInvalidArgument) return s;
-    if (!s.is_ok()) {
-      log_error("PostgreSQL is away at start-up; requests answer 503 until it is back: " +
-                s.message());
-    }
-    return Status::ok();
-  };
+  endpoint.on_start = [ctx]() { return startup_probe(ctx->database_url).status_or_ok(); };
   return endpoint;
 }
 

@@ -17,9 +17,7 @@ const char* const kInviteInvalid = "invalid, expired, or fully used invite code"
 const std::vector<Statement> kStatements = {
     {"usable_invite",
      "SELECT " CHATALOT_RFC3339("expires_at") ", max_uses - used_count"
-     " FROM registration_invites WHERE code_hash = $1 AND revoked_at IS NULL"
-     " AND (expires_at IS NULL OR expires_at > now())"
-     " AND (max_uses IS NULL OR used_count < max_uses)"},
+     " FROM registration_invites WHERE code_hash = $1 AND " CHATALOT_INVITE_USABLE},
 };
 
 struct Context {
@@ -89,6 +87,8 @@ Result<Endpoint> invite_redeem_endpoint(const Config& config) {
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.handle = [ctx](const Request& request) { return handle(*ctx, request); };
+  const std::string url = config.database_url;
+  endpoint.on_start = [url]() { return startup_probe(url).status_or_ok(); };
   return endpoint;
 }
 

@@ -27,9 +27,7 @@ const std::vector<Statement> kStatements = {
      "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1)),"
      "       EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($2))"},
     {"invite_usable",
-     "SELECT 1 FROM registration_invites WHERE code_hash = $1 AND "
-     "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
-     " AND (max_uses IS NULL OR used_count < max_uses)"},
+     "SELECT 1 FROM registration_invites WHERE code_hash = $1 AND " CHATALOT_INVITE_USABLE},
     {"insert_user",
      "INSERT INTO users (username, email, password_hash, display_name, recovery_code_hash)"
      " VALUES ($1, $2, $3, $4, $5) RETURNING id, " CHATALOT_RFC3339("created_at")},
@@ -43,9 +41,7 @@ const std::vector<Statement> kStatements = {
     // registrants and each re-checks the condition, so used_count never passes max_uses.
     {"consume_invite",
      "WITH inv AS (UPDATE registration_invites SET used_count = used_count + 1"
-     "             WHERE code_hash = $2 AND revoked_at IS NULL"
-     "               AND (expires_at IS NULL OR expires_at > now())"
-     "               AND (max_uses IS NULL OR used_count < max_uses) RETURNING id)"
+     "             WHERE code_hash = $2 AND " CHATALOT_INVITE_USABLE " RETURNING id)"
      " UPDATE users SET invite_id = inv.id FROM inv WHERE users.id = $1 RETURNING inv.id"},
     // The first account ever: concurrent claimants queue on the singleton row.
     {"claim_owner",
@@ -294,18 +290,10 @@ Result<Endpoint> register_endpoint(const Config& config) {
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.handle = [ctx](const Request& request) { return handle(*ctx, request); };
-  // A database that is away at start-up is not fatal (requests answer 503 until it is back);
-  // a schema of the wrong version is, with its message.
   endpoint.on_start = [ctx]() -> Status {
-    Result<PgConnection> probe = PgConnection::open(ctx->database_url, 0);
-    Status s = probe.is_ok() ? check_schema_version(*probe) : probe.status();
-    if (s.code() == ErrorCode::kInvalidArgument) return s;
-    if (!s.is_ok()) {
-      log_error("PostgreSQL is away at start-up; requests answer 503 until it is back: " +
-                s.message());
-      return Status::ok();
-    }
-    finish_startup(*ctx, *probe);
+    Result<std::optional<PgConnection>> probe = startup_probe(ctx->database_url);
+    if (!probe.is_ok()) return probe.status();
+    if (probe->has_value()) finish_startup(*ctx, **probe);  // else: on the first request
     return Status::ok();
   };
   return endpoint;

@@ -210,6 +210,22 @@ TEST_F(Limits, RedisAwayIs503QuicklyAndServiceResumesWithoutRestart) {
   EXPECT_EQ(reg->status, 200) << reg->body;
 }
 
+TEST_F(Limits, RedisSlowerThanTheTimeoutIs503Quickly) {
+  const std::string code = create_invite();
+  auto c = client_from("127.0.0.10");
+  ASSERT_EQ(redeem(*c, code).value().status, 200);  // connections are open and warm
+  const std::string pid = read_file(g_stack->run_dir() + "/redis.pid");
+  ASSERT_EQ(run_command("kill -STOP " + pid).exit_code, 0);  // Redis stops answering
+  const auto start = std::chrono::steady_clock::now();
+  const auto res = redeem(*c, code);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(run_command("kill -CONT " + pid).exit_code, 0);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_LT(took, std::chrono::seconds(1));
+  EXPECT_EQ(redeem(*c, code).value().status, 200);  // and back by itself
+}
+
 TEST(FailOpen, AnOperatorMayLetRequestsThroughWhenRedisIsAway) {
   Stack open_stack("fail-open", 1, kLimits);
   ASSERT_EQ(open_stack.up({{"RATE_LIMIT_FAIL_OPEN", "true"}}).exit_code, 0);
