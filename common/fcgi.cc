@@ -109,23 +109,17 @@ FcgiConnection::FcgiConnection(int fd, int io_timeout_ms) : fd_(fd), io_timeout_
 
 FcgiConnection::~FcgiConnection() { ::close(fd_); }
 
-// Makes at least `need` unread bytes available. While *woken is non-null the wait also ends when
-// wake_fd turns readable (then *woken is set).
-bool FcgiConnection::fill(std::size_t need, int wake_fd, bool* woken) {
+// Makes at least `need` unread bytes available, waiting at most io_timeout_ms for each read.
+bool FcgiConnection::fill(std::size_t need) {
   if (pos_ > 0 && pos_ == buffer_.size()) {
     buffer_.clear();
     pos_ = 0;
   }
   while (buffer_.size() - pos_ < need) {
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    const bool watch_wake = woken != nullptr && wake_fd >= 0;
-    const int ready = ::poll(fds, watch_wake ? 2 : 1, watch_wake ? -1 : io_timeout_ms_);
+    pollfd pfd{fd_, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, io_timeout_ms_);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) return false;
-    if (watch_wake && (fds[1].revents & POLLIN) != 0 && (fds[0].revents & POLLIN) == 0) {
-      *woken = true;
-      return false;
-    }
     char chunk[16384];
     const ssize_t n = ::read(fd_, chunk, sizeof chunk);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
@@ -135,16 +129,15 @@ bool FcgiConnection::fill(std::size_t need, int wake_fd, bool* woken) {
   return true;
 }
 
-bool FcgiConnection::read_record(std::uint8_t* type, std::string* content, int wake_fd,
-                                 bool* woken) {
-  if (!fill(kHeaderLen, wake_fd, woken)) return false;
+bool FcgiConnection::read_record(std::uint8_t* type, std::string* content) {
+  if (!fill(kHeaderLen)) return false;
   const auto* h = reinterpret_cast<const std::uint8_t*>(buffer_.data() + pos_);
   if (h[0] != FCGI_VERSION_1) return false;
   *type = h[1];
   const auto request_id = static_cast<std::uint16_t>((h[2] << 8) | h[3]);
   const std::size_t length = (static_cast<std::size_t>(h[4]) << 8) | h[5];
   const std::size_t padding = h[6];
-  if (!fill(kHeaderLen + length + padding, -1, nullptr)) return false;
+  if (!fill(kHeaderLen + length + padding)) return false;
   content->assign(buffer_, pos_ + kHeaderLen, length);
   pos_ += kHeaderLen + length + padding;
   if (*type == FCGI_BEGIN_REQUEST) {
@@ -155,12 +148,10 @@ bool FcgiConnection::read_record(std::uint8_t* type, std::string* content, int w
   return true;
 }
 
-FcgiConnection::Next FcgiConnection::read_head(Request* request, int wake_fd) {
+FcgiConnection::Next FcgiConnection::read_head(Request* request) {
   std::uint8_t type = 0;
   std::string content;
-  bool woken = false;
-  if (!read_record(&type, &content, wake_fd, &woken)) {
-    if (woken) return Next::kWoken;
+  if (!read_record(&type, &content)) {
     return buffer_.size() == pos_ ? Next::kClosed : Next::kBroken;
   }
   if (type != FCGI_BEGIN_REQUEST || content.size() != 8) return Next::kBroken;
@@ -176,7 +167,7 @@ FcgiConnection::Next FcgiConnection::read_head(Request* request, int wake_fd) {
   }
   std::string params;
   for (;;) {
-    if (!read_record(&type, &content, -1, nullptr) || type != FCGI_PARAMS) return Next::kBroken;
+    if (!read_record(&type, &content) || type != FCGI_PARAMS) return Next::kBroken;
     if (content.empty()) break;
     if (params.size() + content.size() > kMaxParamsBytes) return Next::kBroken;
     params += content;
@@ -192,7 +183,7 @@ Status FcgiConnection::read_body(Request* request, std::size_t max_bytes) {
   std::uint8_t type = 0;
   std::string content;
   for (;;) {
-    if (!read_record(&type, &content, -1, nullptr) || type != FCGI_STDIN) {
+    if (!read_record(&type, &content) || type != FCGI_STDIN) {
       return {ErrorCode::kUnavailable, "the request body could not be read"};
     }
     if (content.empty()) return Status::ok();

@@ -29,14 +29,12 @@ class FcgiConnection {
   FcgiConnection& operator=(const FcgiConnection&) = delete;
 
   enum class Next {
-    kRequest,   // *request has method, path and headers; the body is still unread
-    kClosed,    // the peer closed the connection between requests
-    kWoken,     // wake_fd became readable while waiting for a request on a kept connection
-    kBroken,    // protocol error, timeout or I/O error: drop the connection
+    kRequest,  // *request has method, path and headers; the body is still unread
+    kClosed,   // the peer closed the connection between requests
+    kBroken,   // protocol error, timeout or I/O error: drop the connection
   };
-  // Reads BEGIN_REQUEST and PARAMS of the next request. wake_fd (or -1) is watched only while
-  // the connection is idle between requests, never once a request has begun.
-  Next read_head(Request* request, int wake_fd);
+  // Reads BEGIN_REQUEST and PARAMS of the next request.
+  Next read_head(Request* request);
 
   // Reads STDIN into request->body. 413 when it outgrows max_bytes, 503 when the peer stalls.
   Status read_body(Request* request, std::size_t max_bytes);
@@ -46,10 +44,11 @@ class FcgiConnection {
 
   // Whether the peer asked to keep the connection open for another request.
   bool keep_conn() const { return keep_conn_; }
+  int fd() const { return fd_; }
 
  private:
-  bool fill(std::size_t need, int wake_fd, bool* woken);
-  bool read_record(std::uint8_t* type, std::string* content, int wake_fd, bool* woken);
+  bool fill(std::size_t need);
+  bool read_record(std::uint8_t* type, std::string* content);
   bool send_all(const std::string& data);
 
   int fd_;

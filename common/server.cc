@@ -123,63 +123,89 @@ int systemd_socket() {
   return kSystemdFirstFd;
 }
 
-void serve_connection(int fd, int io_timeout_ms, const Endpoint& endpoint) {
-  FcgiConnection conn(fd, io_timeout_ms);
-  // The first request on a fresh connection is always served: nginx connected to send it. Only
-  // an idle kept-alive connection gives way to a shutdown.
-  int wake = -1;
-  for (;;) {
-    Request request;
-    const auto next = conn.read_head(&request, wake);
-    if (next != FcgiConnection::Next::kRequest) return;
-    const auto start = std::chrono::steady_clock::now();
-    std::string allow;
-    Status status = check_request(request, endpoint.rules, &allow);
-    if (status.is_ok()) status = conn.read_body(&request, kMaxBodyBytes);
-    const Response response =
-        status.is_ok() ? dispatch(endpoint, request) : rejection(status, allow);
-    const bool sent = conn.write_response(response, request.method == "HEAD", request.request_id);
-    log_request(request.method, request.path, response.status,
-                std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - start),
-                request.request_id);
-    // A refused request may have left its body unread: the connection cannot carry another.
-    if (!sent || !status.is_ok() || !conn.keep_conn()) return;
-    wake = g_wake_read;
+// Tags for the two descriptors in the epoll set that are not connections.
+char g_listen_tag;
+char g_wake_tag;
+
+// Serves one request on a connection whose first bytes have arrived (or are about to: nginx
+// connected to send it). Returns whether the connection may carry another request.
+bool serve_one(FcgiConnection& conn, const Endpoint& endpoint) {
+  Request request;
+  if (conn.read_head(&request) != FcgiConnection::Next::kRequest) return false;
+  const auto start = std::chrono::steady_clock::now();
+  std::string allow;
+  Status status = check_request(request, endpoint.rules, &allow);
+  if (status.is_ok()) status = conn.read_body(&request, kMaxBodyBytes);
+  const Response response = status.is_ok() ? dispatch(endpoint, request) : rejection(status, allow);
+  const bool sent = conn.write_response(response, request.method == "HEAD", request.request_id);
+  log_request(request.method, request.path, response.status,
+              std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start),
+              request.request_id);
+  // A refused request may have left its body unread: the connection cannot carry another.
+  return sent && status.is_ok() && conn.keep_conn();
+}
+
+// Serves a connection's ready request; a kept-alive connection then goes back into the epoll
+// set (one-shot), idle, holding no thread: any worker takes its next request. This is what
+// makes nginx's fastcgi_keep_conn safe with any number of pooled connections (FIELD-NOTES
+// pitfall 1).
+void serve_and_park(int ep, FcgiConnection* conn, const Endpoint& endpoint) {
+  if (!serve_one(*conn, endpoint)) {
+    delete conn;  // NOLINT(cppcoreguidelines-owning-memory): owned by the epoll set until here
+    return;
+  }
+  epoll_event ev{EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, {.ptr = conn}};
+  if (::epoll_ctl(ep, EPOLL_CTL_MOD, conn->fd(), &ev) != 0 &&
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, conn->fd(), &ev) != 0) {
+    delete conn;  // NOLINT(cppcoreguidelines-owning-memory)
   }
 }
 
-void worker(int listen_fd, int io_timeout_ms, const Endpoint& endpoint) {
-  // Each worker waits in its own epoll set; EPOLLEXCLUSIVE wakes one worker per connection
-  // instead of all of them.
-  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  epoll_event listen_event{EPOLLIN | EPOLLEXCLUSIVE, {.fd = listen_fd}};
-  epoll_event wake_event{EPOLLIN, {.fd = g_wake_read}};
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &listen_event);
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, g_wake_read, &wake_event);
+// Returns whether it served a connection.
+bool accept_and_serve(int ep, int listen_fd, int io_timeout_ms, const Endpoint& endpoint) {
+  const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  if (fd < 0) {
+    if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+      log_error(std::string("accept: ") + std::strerror(errno));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  serve_and_park(ep, new FcgiConnection(fd, io_timeout_ms), endpoint);
+  return true;
+}
+
+// All workers wait on one epoll set holding the listening socket, the wake pipe and the idle
+// kept-alive connections; the kernel hands each ready descriptor to one waiting worker.
+void worker(int ep, int listen_fd, int io_timeout_ms, const Endpoint& endpoint) {
   std::chrono::steady_clock::time_point drain_until{};
+  epoll_event events[8];
   for (;;) {
-    if (!g_stopping.load()) {
-      epoll_event ev{};
-      if (::epoll_wait(ep, &ev, 1, -1) < 0 && errno != EINTR) break;
-      if (g_stopping.load()) drain_until = std::chrono::steady_clock::now() + kDrainWindow;
-    } else if (drain_until == std::chrono::steady_clock::time_point{}) {
+    const bool stopping = g_stopping.load();
+    if (stopping && drain_until == std::chrono::steady_clock::time_point{}) {
       drain_until = std::chrono::steady_clock::now() + kDrainWindow;
     }
-    // When stopping: serve what is already queued (nginx has sent those requests), then leave.
-    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (g_stopping.load() && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
-        log_error(std::string("accept: ") + std::strerror(errno));
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (stopping && std::chrono::steady_clock::now() > drain_until) break;
+    // Running: one event at a time, so a ready connection never waits behind another. Stopping:
+    // serve what is already there (queued connections, requests on kept connections), then
+    // leave when nothing is ready but the wake pipe.
+    const int n = ::epoll_wait(ep, events, stopping ? 8 : 1, stopping ? 0 : -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    bool served = false;
+    for (int i = 0; i < n; ++i) {
+      void* tag = events[i].data.ptr;
+      if (tag == &g_wake_tag) continue;
+      if (tag == &g_listen_tag) {
+        served = accept_and_serve(ep, listen_fd, io_timeout_ms, endpoint) || served;
+      } else {
+        serve_and_park(ep, static_cast<FcgiConnection*>(tag), endpoint);
+        served = true;
       }
-      continue;
     }
-    serve_connection(fd, io_timeout_ms, endpoint);
-    if (g_stopping.load() && std::chrono::steady_clock::now() > drain_until) break;
+    if (stopping && !served) break;
   }
-  ::close(ep);
 }
 
 }  // namespace
@@ -222,12 +248,21 @@ int serve(int listen_fd, int threads, int io_timeout_ms, const Endpoint& endpoin
   // Non-blocking, so a worker woken for a connection another took does not block in accept.
   ::fcntl(listen_fd, F_SETFL, ::fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 
+  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event listen_event{EPOLLIN, {.ptr = &g_listen_tag}};
+  epoll_event wake_event{EPOLLIN, {.ptr = &g_wake_tag}};
+  if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 ||
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, g_wake_read, &wake_event) != 0) {
+    log_error(std::string("epoll: ") + std::strerror(errno));
+    return 1;
+  }
   std::vector<std::thread> pool;
   pool.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
-    pool.emplace_back(worker, listen_fd, io_timeout_ms, std::cref(endpoint));
+    pool.emplace_back(worker, ep, listen_fd, io_timeout_ms, std::cref(endpoint));
   }
   for (std::thread& t : pool) t.join();
+  // Idle kept-alive connections still in the set close with the process: none holds a request.
   ::close(listen_fd);
   log_info("stopped: every accepted request was answered");
   return 0;

@@ -224,25 +224,56 @@ TEST(Shutdown, SigtermUnderLoadLosesNoAcceptedRequest) {
   ASSERT_EQ(g_stack->up().exit_code, 0);  // the stack's own handler again
 }
 
+// A connection to a handler's unix socket, retried while the handler starts; -1 on failure.
+int connect_unix(const std::string& path) {
+  for (int i = 0; i < 200; ++i) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return -1;
+}
+
+const std::vector<std::pair<std::string, std::string>> kGetConfig = {
+    {"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/api/auth/config"}};
+
+// nginx may pool more kept-alive connections than a handler has threads: an idle one must not
+// hold a thread, or requests on the others would wait for ever (FIELD-NOTES pitfall 1).
+TEST(KeepAlive, IdleConnectionsOutnumberingTheThreadsAreAllServed) {
+  const std::string sock = g_stack->dir() + "/run/keepalive.sock";
+  const pid_t pid = spawn({build_dir() + "/handlers/chatalot-auth-config", "--listen", "unix:" + sock},
+                          {{"WORKER_THREADS", "2"}}, g_stack->dir() + "/logs/keepalive.log");
+  ASSERT_GT(pid, 0);
+  std::vector<int> fds;
+  for (int i = 0; i < 6; ++i) fds.push_back(connect_unix(sock));
+  for (int round = 0; round < 3; ++round) {
+    for (const int fd : fds) {
+      ASSERT_GE(fd, 0);
+      ASSERT_TRUE(write_all(fd, whole_request(kGetConfig, {}, /*keep_conn=*/true)));
+      bool ended = false;
+      const std::string out = read_response(fd, &ended, 3000);
+      EXPECT_TRUE(ended) << "round " << round << ": no answer on a kept connection";
+      EXPECT_NE(out.find("Status: 200 OK"), std::string::npos);
+    }
+  }
+  // Idle kept connections do not hold up a stop either.
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 2000), 0);
+  for (const int fd : fds) ::close(fd);
+}
+
 TEST(Shutdown, SigtermWaitsForARequestInFlight) {
   const std::string sock = g_stack->dir() + "/run/inflight.sock";
   const pid_t pid = spawn({build_dir() + "/handlers/chatalot-auth-config", "--listen", "unix:" + sock},
                           {{"REGISTRATION_MODE", "closed"}}, g_stack->dir() + "/logs/inflight.log");
   ASSERT_GT(pid, 0);
-  int fd = -1;
-  for (int i = 0; i < 200 && fd < 0; ++i) {
-    fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      fd = -1;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-  }
+  const int fd = connect_unix(sock);
   ASSERT_GE(fd, 0);
-  const std::string request = whole_request({{"REQUEST_METHOD", "GET"}, {"DOCUMENT_URI", "/api/auth/config"}});
+  const std::string request = whole_request(kGetConfig);
   ASSERT_TRUE(write_all(fd, request.substr(0, 20)));  // the request has begun...
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ::kill(pid, SIGTERM);

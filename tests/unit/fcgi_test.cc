@@ -59,7 +59,7 @@ TEST(FcgiConnection, ReadsARequestAndWritesTheResponse) {
   ASSERT_TRUE(write_all(p.client, whole_request(kPostParams, R"({"a":"b"} )")));
   FcgiConnection conn(p.server, 1000);
   Request r;
-  ASSERT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kRequest);
+  ASSERT_EQ(conn.read_head(&r), FcgiConnection::Next::kRequest);
   EXPECT_EQ(r.method, "POST");
   EXPECT_EQ(r.path, "/api/auth/register");
   EXPECT_EQ(r.content_length, 11U);
@@ -85,7 +85,7 @@ TEST(FcgiConnection, HeadSendsHeadersWithoutBody) {
   FcgiConnection conn(p.server, 1000);
   ASSERT_TRUE(write_all(p.client, whole_request({{"REQUEST_METHOD", "HEAD"}})));
   Request r;
-  ASSERT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kRequest);
+  ASSERT_EQ(conn.read_head(&r), FcgiConnection::Next::kRequest);
   ASSERT_TRUE(conn.write_response(Response{200, {}, "{\"x\":1}"}, true, ""));
   bool ended = false;
   const std::string out = read_response(p.client, &ended);
@@ -100,7 +100,7 @@ TEST(FcgiConnection, BodyOverTheLimitIs413) {
   std::thread writer([&] { write_all(p.client, whole_request(kPostParams, body)); });
   FcgiConnection conn(p.server, 1000);
   Request r;
-  ASSERT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kRequest);
+  ASSERT_EQ(conn.read_head(&r), FcgiConnection::Next::kRequest);
   EXPECT_EQ(conn.read_body(&r, kMaxBodyBytes).code(), ErrorCode::kPayloadTooLarge);
   ::shutdown(p.client, SHUT_RDWR);
   writer.join();
@@ -116,7 +116,7 @@ TEST(FcgiConnection, OversizedParamsBreakTheConnection) {
   std::thread writer([&] { write_all(p.client, data); });
   FcgiConnection conn(p.server, 1000);
   Request r;
-  EXPECT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kBroken);
+  EXPECT_EQ(conn.read_head(&r), FcgiConnection::Next::kBroken);
   ::shutdown(p.client, SHUT_RDWR);
   writer.join();
 }
@@ -127,34 +127,22 @@ TEST(FcgiConnection, GarbageAndStallsBreakTheConnection) {
     write_all(p.client, "GET / HTTP/1.1\r\n\r\n");
     FcgiConnection conn(p.server, 200);
     Request r;
-    EXPECT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kBroken);
+    EXPECT_EQ(conn.read_head(&r), FcgiConnection::Next::kBroken);
   }
   {
     Pair p;  // BEGIN_REQUEST and half a PARAMS record, then silence
     write_all(p.client, begin_request() + record(FCGI_PARAMS, "abcdef").substr(0, 10));
     FcgiConnection conn(p.server, 200);
     Request r;
-    EXPECT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kBroken);
+    EXPECT_EQ(conn.read_head(&r), FcgiConnection::Next::kBroken);
   }
   {
     Pair p;  // a closed connection before any request
     ::shutdown(p.client, SHUT_WR);
     FcgiConnection conn(p.server, 200);
     Request r;
-    EXPECT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kClosed);
+    EXPECT_EQ(conn.read_head(&r), FcgiConnection::Next::kClosed);
   }
-}
-
-TEST(FcgiConnection, IdleKeptConnectionGivesWayToTheWakeDescriptor) {
-  Pair p;
-  int wake[2];
-  ASSERT_EQ(::pipe(wake), 0);
-  ASSERT_EQ(::write(wake[1], "x", 1), 1);
-  FcgiConnection conn(p.server, 200);
-  Request r;
-  EXPECT_EQ(conn.read_head(&r, wake[0]), FcgiConnection::Next::kWoken);
-  ::close(wake[0]);
-  ::close(wake[1]);
 }
 
 TEST(FcgiConnection, RefusesOtherRoles) {
@@ -163,7 +151,7 @@ TEST(FcgiConnection, RefusesOtherRoles) {
   write_all(p.client, record(FCGI_BEGIN_REQUEST, std::string_view(body, 8)));
   FcgiConnection conn(p.server, 200);
   Request r;
-  EXPECT_EQ(conn.read_head(&r, -1), FcgiConnection::Next::kBroken);
+  EXPECT_EQ(conn.read_head(&r), FcgiConnection::Next::kBroken);
 }
 
 }  // namespace
