@@ -266,6 +266,51 @@ TEST(KeepAlive, IdleConnectionsOutnumberingTheThreadsAreAllServed) {
   for (const int fd : fds) ::close(fd);
 }
 
+// Starts the handler as systemd would: the listening socket at fd 3, LISTEN_FDS=1 and LISTEN_PID
+// set to the handler's own pid (the shell's, which exec keeps).
+pid_t spawn_activated(int listen_fd, const std::string& log) {
+  const std::string exe = build_dir() + "/handlers/chatalot-auth-config";
+  const std::string script = "exec 3<&" + std::to_string(listen_fd) + "; export LISTEN_PID=$$; exec '" + exe + "'";
+  return spawn({"/bin/sh", "-c", script}, {{"LISTEN_FDS", "1"}, {"WORKER_THREADS", "2"}}, log);
+}
+
+// SPEC section 6: the socket stays with systemd, so a restart (after an edit of the
+// environment file, say) refuses no connection: requests wait in the backlog for the next one.
+TEST(SocketActivation, ARestartRefusesNoConnection) {
+  const std::string path = g_stack->dir() + "/run/activated.sock";
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);  // what systemd holds
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 64), 0);
+  const std::string log = g_stack->dir() + "/logs/activated.log";
+
+  pid_t pid = spawn_activated(listener, log);
+  int fd = connect_unix(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(write_all(fd, whole_request(kGetConfig)));
+  bool ended = false;
+  EXPECT_NE(read_response(fd, &ended).find("Status: 200 OK"), std::string::npos);
+  ::close(fd);
+  ::kill(pid, SIGTERM);
+  ASSERT_EQ(wait_exit(pid, 5000), 0);
+
+  // Nobody serves the socket now: a client still connects, and its request waits.
+  fd = connect_unix(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(write_all(fd, whole_request(kGetConfig)));
+  pid = spawn_activated(listener, log);
+  ended = false;
+  const std::string out = read_response(fd, &ended, 5000);
+  EXPECT_TRUE(ended);
+  EXPECT_NE(out.find("Status: 200 OK"), std::string::npos) << out;
+  ::close(fd);
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid, 5000), 0);
+  ::close(listener);
+}
+
 TEST(Shutdown, SigtermWaitsForARequestInFlight) {
   const std::string sock = g_stack->dir() + "/run/inflight.sock";
   const pid_t pid = spawn({build_dir() + "/handlers/chatalot-auth-config", "--listen", "unix:" + sock},
