@@ -1,5 +1,6 @@
 #include "register.h"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -82,7 +83,7 @@ struct Context {
   RateLimit register_limit;
   InviteLimits invite_limits;
   std::mutex startup_mu;
-  bool startup_done = false;  // the ADMIN_USERNAME promotion ran (deferred if PG was away)
+  std::atomic<bool> startup_done{false};  // the ADMIN_USERNAME promotion ran (deferred if PG was away)
 };
 
 Status promote_admin(PgConnection& db, const std::string& admin_username);
@@ -90,13 +91,14 @@ Status promote_admin(PgConnection& db, const std::string& admin_username);
 // The start-up work that needs PostgreSQL; run at start, or on the first request that reaches
 // PostgreSQL when it was away at start.
 void finish_startup(Context& ctx, PgConnection& db) {
+  if (ctx.startup_done.load()) return;  // the hot path: no lock
   const std::lock_guard<std::mutex> lock(ctx.startup_mu);
-  if (ctx.startup_done) return;
+  if (ctx.startup_done.load()) return;
   if (Status s = promote_admin(db, ctx.admin_username); !s.is_ok()) {
     log_error("ADMIN_USERNAME promotion: " + s.message());
     return;
   }
-  ctx.startup_done = true;
+  ctx.startup_done.store(true);
 }
 
 Response conflict_for(const std::string& constraint) {
@@ -223,11 +225,7 @@ Response handle(Context& ctx, const Request& request) {
                          is_owner ? "true" : "false",
                          request.request_id.empty() ? std::nullopt : PgParam(request.request_id)});
   if (!finished.is_ok()) return dependency_failure(finished.status());
-  if (Status s = tx.commit(); !s.is_ok()) {
-    if (s.code() == ErrorCode::kAlreadyExists) return conflict_for(s.message());
-    return dependency_failure(s);
-  }
-
+  // Signed before the commit: an account is never created without its answer.
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
@@ -235,6 +233,10 @@ Response handle(Context& ctx, const Request& request) {
                       now + kAccessTokenSeconds, secrets->jti};
   Result<std::string> token = sign_access_token(ctx.key, claims);
   if (!token.is_ok()) return dependency_failure(Status(ErrorCode::kInternal, token.status().message()));
+  if (Status s = tx.commit(); !s.is_ok()) {
+    if (s.code() == ErrorCode::kAlreadyExists) return conflict_for(s.message());
+    return dependency_failure(s);
+  }
 
   JsonWriter w;
   w.start_object();

@@ -226,6 +226,24 @@ TEST_F(Limits, RedisSlowerThanTheTimeoutIs503Quickly) {
   EXPECT_EQ(redeem(*c, code).value().status, 200);  // and back by itself
 }
 
+TEST_F(Limits, NginxGuardsAgainstFloodsWithTheSameJsonShape) {
+  auto c = client_from("127.0.0.11");
+  int guarded = 0;
+  for (int i = 0; i < 250 && guarded == 0; ++i) {
+    const auto res = c->Post("/api/auth/invites/redeem", "{}", "application/json");
+    ASSERT_TRUE(res);
+    if (res->body.find("slow down") != std::string::npos) {
+      ++guarded;
+      EXPECT_EQ(res->status, 429);
+      EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+      EXPECT_EQ(res->get_header_value("Retry-After"), "10");
+      EXPECT_EQ(res->body,
+                "{\"error\":{\"code\":\"rate_limited\",\"message\":\"too many requests, slow down\"}}\n");
+    }
+  }
+  EXPECT_EQ(guarded, 1) << "nginx's limit_req never answered";
+}
+
 TEST(FailOpen, AnOperatorMayLetRequestsThroughWhenRedisIsAway) {
   Stack open_stack("fail-open", 1, kLimits);
   ASSERT_EQ(open_stack.up({{"RATE_LIMIT_FAIL_OPEN", "true"}}).exit_code, 0);
