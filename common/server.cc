@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -146,24 +147,62 @@ bool serve_one(FcgiConnection& conn, const Endpoint& endpoint) {
   return sent && status.is_ok() && conn.keep_conn();
 }
 
+// Every open connection by descriptor, so that the ones still parked at exit are freed. A
+// descriptor is in one thread's hands at a time (one-shot events), so a slot needs no lock.
+class Connections {
+ public:
+  Connections() {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    slots_ = std::vector<std::atomic<FcgiConnection*>>(
+        std::min<rlim_t>(limit.rlim_cur, 1 << 20));
+  }
+  ~Connections() {
+    for (auto& slot : slots_) delete slot.load();  // NOLINT(cppcoreguidelines-owning-memory)
+  }
+  Connections(const Connections&) = delete;
+  Connections& operator=(const Connections&) = delete;
+
+  FcgiConnection* open(int fd, int io_timeout_ms) {
+    auto* conn = new FcgiConnection(fd, io_timeout_ms);  // NOLINT(cppcoreguidelines-owning-memory)
+    if (static_cast<std::size_t>(fd) < slots_.size()) slots_[static_cast<std::size_t>(fd)] = conn;
+    return conn;
+  }
+  void close(FcgiConnection* conn) {
+    if (static_cast<std::size_t>(conn->fd()) < slots_.size()) {
+      slots_[static_cast<std::size_t>(conn->fd())] = nullptr;  // before the descriptor is reused
+    }
+    delete conn;  // NOLINT(cppcoreguidelines-owning-memory)
+  }
+  // A connection beyond the table is served, but not parked.
+  bool parkable(const FcgiConnection& conn) const {
+    return static_cast<std::size_t>(conn.fd()) < slots_.size();
+  }
+
+ private:
+  std::vector<std::atomic<FcgiConnection*>> slots_;
+};
+
 // Serves a connection's ready request; a kept-alive connection then goes back into the epoll
 // set (one-shot), idle, holding no thread: any worker takes its next request. This is what
 // makes nginx's fastcgi_keep_conn safe with any number of pooled connections (FIELD-NOTES
 // pitfall 1).
-void serve_and_park(int ep, FcgiConnection* conn, const Endpoint& endpoint) {
-  if (!serve_one(*conn, endpoint)) {
-    delete conn;  // NOLINT(cppcoreguidelines-owning-memory): owned by the epoll set until here
+void serve_and_park(int ep, Connections& connections, FcgiConnection* conn,
+                    const Endpoint& endpoint) {
+  if (!serve_one(*conn, endpoint) || !connections.parkable(*conn)) {
+    connections.close(conn);
     return;
   }
   epoll_event ev{EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, {.ptr = conn}};
   if (::epoll_ctl(ep, EPOLL_CTL_MOD, conn->fd(), &ev) != 0 &&
       ::epoll_ctl(ep, EPOLL_CTL_ADD, conn->fd(), &ev) != 0) {
-    delete conn;  // NOLINT(cppcoreguidelines-owning-memory)
+    connections.close(conn);
   }
 }
 
 // Returns whether it served a connection.
-bool accept_and_serve(int ep, int listen_fd, int io_timeout_ms, const Endpoint& endpoint) {
+bool accept_and_serve(int ep, Connections& connections, int listen_fd, int io_timeout_ms,
+                      const Endpoint& endpoint) {
   const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) {
     if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
@@ -172,13 +211,14 @@ bool accept_and_serve(int ep, int listen_fd, int io_timeout_ms, const Endpoint& 
     }
     return false;
   }
-  serve_and_park(ep, new FcgiConnection(fd, io_timeout_ms), endpoint);
+  serve_and_park(ep, connections, connections.open(fd, io_timeout_ms), endpoint);
   return true;
 }
 
 // All workers wait on one epoll set holding the listening socket, the wake pipe and the idle
 // kept-alive connections; the kernel hands each ready descriptor to one waiting worker.
-void worker(int ep, int listen_fd, int io_timeout_ms, const Endpoint& endpoint) {
+void worker(int ep, Connections& connections, int listen_fd, int io_timeout_ms,
+            const Endpoint& endpoint) {
   std::chrono::steady_clock::time_point drain_until{};
   epoll_event events[8];
   for (;;) {
@@ -198,9 +238,9 @@ void worker(int ep, int listen_fd, int io_timeout_ms, const Endpoint& endpoint) 
       void* tag = events[i].data.ptr;
       if (tag == &g_wake_tag) continue;
       if (tag == &g_listen_tag) {
-        served = accept_and_serve(ep, listen_fd, io_timeout_ms, endpoint) || served;
+        served = accept_and_serve(ep, connections, listen_fd, io_timeout_ms, endpoint) || served;
       } else {
-        serve_and_park(ep, static_cast<FcgiConnection*>(tag), endpoint);
+        serve_and_park(ep, connections, static_cast<FcgiConnection*>(tag), endpoint);
         served = true;
       }
     }
@@ -256,14 +296,17 @@ int serve(int listen_fd, int threads, int io_timeout_ms, const Endpoint& endpoin
     log_error(std::string("epoll: ") + std::strerror(errno));
     return 1;
   }
+  Connections connections;
   std::vector<std::thread> pool;
   pool.reserve(static_cast<std::size_t>(threads));
   for (int i = 0; i < threads; ++i) {
-    pool.emplace_back(worker, ep, listen_fd, io_timeout_ms, std::cref(endpoint));
+    pool.emplace_back(worker, ep, std::ref(connections), listen_fd, io_timeout_ms,
+                      std::cref(endpoint));
   }
   for (std::thread& t : pool) t.join();
-  // Idle kept-alive connections still in the set close with the process: none holds a request.
+  // Idle kept-alive connections still parked close with `connections`: none holds a request.
   ::close(listen_fd);
+  ::close(ep);
   log_info("stopped: every accepted request was answered");
   return 0;
 }
