@@ -85,6 +85,7 @@ Result<LimitDecision> RateLimiter::apply(const std::string& key, const RateLimit
     if (fail_open_) return LimitDecision{};
     return Status(ErrorCode::kUnavailable, "the service is temporarily unavailable");
   };
+  if (conn != nullptr && !conn->still_open()) conn.reset();
   if (conn == nullptr) {
     Result<RedisConnection> opened = RedisConnection::open(target_, timeout_ms_);
     if (!opened.is_ok()) return failed(opened.status());

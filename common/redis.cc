@@ -1,6 +1,7 @@
 #include "redis.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 
 #include <charconv>
 
@@ -105,6 +106,11 @@ Result<RedisConnection> RedisConnection::open(const RedisTarget& target, int tim
     if (Status s = ok({"SELECT", std::to_string(target.db)}); !s.is_ok()) return s;
   }
   return conn;
+}
+
+bool RedisConnection::still_open() const {
+  pollfd pfd{ctx_->fd, POLLIN, 0};
+  return ctx_->err == 0 && ::poll(&pfd, 1, 0) == 0;
 }
 
 Result<std::vector<long long>> RedisConnection::eval(const std::string& script,

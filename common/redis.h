@@ -30,6 +30,10 @@ class RedisConnection {
  public:
   static Result<RedisConnection> open(const RedisTarget& target, int timeout_ms);
 
+  // An idle connection has nothing to read unless the server closed it (a restart, say): checked
+  // without blocking before reuse, so a stale connection is replaced rather than failing a request.
+  bool still_open() const;
+
   // Runs the script with one key and the arguments; returns the integer array it answers.
   Result<std::vector<long long>> eval(const std::string& script, const std::string& sha,
                                       const std::string& key, const std::vector<std::string>& args);
