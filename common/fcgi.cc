@@ -1,6 +1,7 @@
 #include "fcgi.h"
 
 #include <fastcgi.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -105,7 +106,10 @@ void fill_request(const std::vector<std::pair<std::string, std::string>>& params
   }
 }
 
-FcgiConnection::FcgiConnection(int fd, int io_timeout_ms) : fd_(fd), io_timeout_ms_(io_timeout_ms) {}
+FcgiConnection::FcgiConnection(int fd, int io_timeout_ms) : fd_(fd), io_timeout_ms_(io_timeout_ms) {
+  // Non-blocking: every wait is a poll with the timeout, never a read that could hang.
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+}
 
 FcgiConnection::~FcgiConnection() { ::close(fd_); }
 
@@ -115,16 +119,19 @@ bool FcgiConnection::fill(std::size_t need) {
     buffer_.clear();
     pos_ = 0;
   }
+  // Read first, wait only when nothing is there: a connection handed over by epoll has its
+  // request waiting, so the common case costs one read and no poll.
   while (buffer_.size() - pos_ < need) {
-    pollfd pfd{fd_, POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, io_timeout_ms_);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return false;
     char chunk[16384];
     const ssize_t n = ::read(fd_, chunk, sizeof chunk);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) return false;
+    pollfd pfd{fd_, POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, io_timeout_ms_);
+    if (ready == 0 || (ready < 0 && errno != EINTR)) return false;
   }
   return true;
 }
