@@ -20,21 +20,10 @@
 #include <system_error>
 #include <vector>
 
+#include "openssl_ptr.h"
+
 namespace chatalot {
 namespace {
-
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 constexpr std::size_t kEd25519SignatureSize = 64;
 // A PEM Ed25519 key is about 120 bytes; anything far larger is not one of our key files.

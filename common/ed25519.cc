@@ -8,25 +8,15 @@
 #include <cstring>
 #include <memory>
 
+#include "openssl_ptr.h"
+
 namespace chatalot {
 namespace {
 
 constexpr std::size_t kPublicKeySize = 32;
 constexpr std::size_t kSignatureSize = 64;
 
-struct BnFree {
-  void operator()(BIGNUM* bn) const { BN_free(bn); }
-};
-struct BnCtxFree {
-  void operator()(BN_CTX* ctx) const { BN_CTX_free(ctx); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
+using Bn = BnPtr;
 
 // A rejected key or signature is an answer, not a failure: whatever OpenSSL queues while
 // finding that out is dropped, so it cannot surface later in an unrelated caller's error report.
@@ -53,7 +43,7 @@ bool ed25519_point_is_valid(std::string_view public_key) {
   const bool x_is_odd = (y_le.back() & 0x80U) != 0;
   y_le.back() &= 0x7FU;
 
-  const std::unique_ptr<BN_CTX, BnCtxFree> ctx(BN_CTX_new());
+  const BnCtxPtr ctx(BN_CTX_new());
   // Built per call rather than shared: a few microseconds, and no state crosses threads.
   const Bn p(BN_new()), d(BN_new()), t(BN_new()), y(BN_new()), y2(BN_new()), u(BN_new()),
       v(BN_new()), v_inv(BN_new()), x2(BN_new()), e(BN_new()), x(BN_new()), xx(BN_new());
@@ -129,10 +119,10 @@ bool ed25519_verify(std::string_view public_key, std::string_view message,
   if (!ed25519_point_is_valid(public_key)) return false;
   ErrorQueueMark mark;
 
-  const std::unique_ptr<EVP_PKEY, PkeyFree> key(
+  const PkeyPtr key(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes(public_key), public_key.size()));
   if (!key) return false;
-  const std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  const MdCtxPtr ctx(EVP_MD_CTX_new());
   if (!ctx) return false;
   // Ed25519 hashes internally; it takes no digest and only one-shot verification.
   if (EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;

@@ -1,4 +1,5 @@
 #include "crypto.h"
+#include "openssl_ptr.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -55,10 +56,6 @@ std::string read_all(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 // Ed25519Key only loads from PEM, so a known raw key goes through a PEM file first.
 void write_raw_private_key_pem(const std::string& raw, const std::string& path) {

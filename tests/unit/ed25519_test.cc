@@ -1,4 +1,5 @@
 #include "ed25519.h"
+#include "openssl_ptr.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -13,13 +14,7 @@
 namespace chatalot {
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = PkeyPtr;
 
 std::string from_hex(std::string_view hex) {
   std::string out;
@@ -62,7 +57,7 @@ KeyPair generate() {
 }
 
 std::string sign(EVP_PKEY* key, std::string_view message) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string signature(64, '\0');
   std::size_t size = signature.size();
   EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key), 1);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "json.h"
+#include "openssl_ptr.h"
 
 namespace chatalot {
 namespace {
@@ -19,13 +20,7 @@ using rapidjson::Value;
 
 constexpr const char* kFixture = "/work/shared/fixtures/chatalot-client-register-request.json";
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = PkeyPtr;
 
 std::string raw_public_key(EVP_PKEY* key) {
   std::string out(32, '\0');
@@ -36,7 +31,7 @@ std::string raw_public_key(EVP_PKEY* key) {
 }
 
 std::string sign(EVP_PKEY* key, std::string_view message) {
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  MdCtxPtr ctx(EVP_MD_CTX_new());
   std::string signature(64, '\0');
   std::size_t size = signature.size();
   EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key), 1);
