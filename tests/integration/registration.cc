@@ -1,10 +1,8 @@
 #include "registration.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <memory>
-
+#include "../test_keys.h"
 #include "json.h"
 
 namespace chatalot::testing {
@@ -19,19 +17,12 @@ void write_bytes(JsonWriter& w, const unsigned char* data, std::size_t n) {
 }  // namespace
 
 std::string registration_body(const Registrant& r) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"),
-                                                          EVP_PKEY_free);
-  unsigned char identity[32];
-  std::size_t len = sizeof identity;
-  EVP_PKEY_get_raw_public_key(key.get(), identity, &len);
+  const PkeyPtr key = new_ed25519_key();
+  const std::string identity = raw_public_key(key.get());
   unsigned char prekey[32];
   RAND_bytes(prekey, sizeof prekey);
-  unsigned char signature[64];
-  std::size_t sig_len = sizeof signature;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get());
-  EVP_DigestSign(ctx.get(), signature, &sig_len, prekey, sizeof prekey);
-  if (r.bad_signature) signature[10] ^= 0x01;
+  std::string signature = sign(key.get(), std::string_view(reinterpret_cast<char*>(prekey), 32));
+  if (r.bad_signature) signature[10] = static_cast<char>(signature[10] ^ 0x01);
 
   JsonWriter w;
   w.start_object();
@@ -40,14 +31,14 @@ std::string registration_body(const Registrant& r) {
   w.field("password", r.password);
   if (!r.invite_code.empty()) w.field("invite_code", r.invite_code);
   w.key("identity_key");
-  write_bytes(w, identity, sizeof identity);
+  write_bytes(w, reinterpret_cast<const unsigned char*>(identity.data()), identity.size());
   w.key("signed_prekey");
   w.start_object();
   w.field("key_id", std::int64_t{1});
   w.key("public_key");
   write_bytes(w, prekey, sizeof prekey);
   w.key("signature");
-  write_bytes(w, signature, sizeof signature);
+  write_bytes(w, reinterpret_cast<const unsigned char*>(signature.data()), signature.size());
   w.end_object();
   w.key("one_time_prekeys");
   w.start_array();

@@ -1,5 +1,6 @@
 #include "ed25519.h"
 #include "openssl_ptr.h"
+#include "../test_keys.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -47,26 +48,13 @@ struct KeyPair {
 };
 
 KeyPair generate() {
-  KeyPair pair{Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")), std::string(32, '\0')};
-  std::size_t size = pair.public_key.size();
-  EXPECT_NE(pair.key, nullptr);
-  EXPECT_EQ(EVP_PKEY_get_raw_public_key(
-                pair.key.get(), reinterpret_cast<unsigned char*>(pair.public_key.data()), &size),
-            1);
-  return pair;
+  Pkey key = testing::new_ed25519_key();
+  EXPECT_NE(key, nullptr);
+  std::string public_key = testing::raw_public_key(key.get());
+  return {std::move(key), std::move(public_key)};
 }
 
-std::string sign(EVP_PKEY* key, std::string_view message) {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::string signature(64, '\0');
-  std::size_t size = signature.size();
-  EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key), 1);
-  EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                           reinterpret_cast<const unsigned char*>(message.data()), message.size()),
-            1);
-  EXPECT_EQ(size, 64U);
-  return signature;
-}
+using testing::sign;
 
 // RFC 8032 section 7.1, tests 1 and 2.
 constexpr std::string_view kRfcKey1 =

@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "openssl_ptr.h"
+#include "../test_keys.h"
 
 namespace chatalot {
 namespace {
@@ -22,24 +23,8 @@ constexpr const char* kFixture = "/work/shared/fixtures/chatalot-client-register
 
 using Pkey = PkeyPtr;
 
-std::string raw_public_key(EVP_PKEY* key) {
-  std::string out(32, '\0');
-  std::size_t size = out.size();
-  EXPECT_EQ(EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(out.data()), &size),
-            1);
-  return out;
-}
-
-std::string sign(EVP_PKEY* key, std::string_view message) {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::string signature(64, '\0');
-  std::size_t size = signature.size();
-  EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key), 1);
-  EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                           reinterpret_cast<const unsigned char*>(message.data()), message.size()),
-            1);
-  return signature;
-}
+using testing::raw_public_key;
+using testing::sign;
 
 std::string bytes_json(std::string_view bytes) {
   std::string out = "[";
