@@ -47,13 +47,7 @@ Account register_account(const std::string& tag, const std::string& code) {
 class StackEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    g_stack = new Stack("admin", 1,
-                        {{"ARGON2_MEMORY_KIB", "19456"},
-                         {"ARGON2_ITERATIONS", "2"},
-                         {"RATE_LIMIT_REGISTER_PER_SECOND", "10000"},
-                         {"RATE_LIMIT_REGISTER_BURST", "100000"},
-                         {"RATE_LIMIT_INVITE_PER_SECOND", "10000"},
-                         {"RATE_LIMIT_INVITE_BURST", "100000"}});
+    g_stack = new Stack("admin", 1, fast_unlimited_env());
     const CommandResult r = g_stack->up({{"REGISTRATION_MODE", "invite_only"}});
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const CommandResult created = g_stack->script("ctl invite create --max-uses 2");

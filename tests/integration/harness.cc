@@ -93,6 +93,17 @@ int wait_exit(pid_t pid, int timeout_ms) {
   return -1;
 }
 
+std::map<std::string, std::string> fast_unlimited_env() {
+  return {{"ARGON2_MEMORY_KIB", "19456"},
+          {"ARGON2_ITERATIONS", "2"},
+          {"RATE_LIMIT_REGISTER_PER_SECOND", "10000"},
+          {"RATE_LIMIT_REGISTER_BURST", "100000"},
+          {"RATE_LIMIT_INVITE_PER_SECOND", "10000"},
+          {"RATE_LIMIT_INVITE_BURST", "100000"},
+          {"RATE_LIMIT_INVITE_GLOBAL_PER_SECOND", "10000"},
+          {"RATE_LIMIT_INVITE_GLOBAL_BURST", "100000"}};
+}
+
 bool process_running(pid_t pid) {
   if (::kill(pid, 0) != 0) return false;
   const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");

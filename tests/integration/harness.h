@@ -36,6 +36,10 @@ bool process_running(pid_t pid);
 // Waits up to timeout_ms for the child; returns its exit status, or -1 if it did not exit.
 int wait_exit(pid_t pid, int timeout_ms);
 
+// The environment of a suite whose subject is not cost or limits: Argon2id at the OWASP floor
+// (fast), and rate limits far out of the way (every request comes from one address).
+std::map<std::string, std::string> fast_unlimited_env();
+
 class Stack {
  public:
   // pools: worker processes per handler (CHATALOT_STACK_POOLS). base_env: given to every up().
