@@ -8,6 +8,7 @@
 #include "codes.h"
 #include "crypto.h"
 #include "harness.h"
+#include "../fixture.h"
 #include "json.h"
 #include "jwt.h"
 #include "registration.h"
@@ -377,7 +378,7 @@ TEST_F(Register, TheChatalotClientsOwnRequestIsAccepted) {
   // The captured request carries the invite code "INVITE-1234": seed an invite with that code.
   g_stack->query("INSERT INTO registration_invites (code_hash, code_hint) VALUES ($1, '1NV1')",
                  {invite_code_hash(normalize_invite_code("INVITE-1234"))});
-  const std::string body = read_file("/work/shared/fixtures/chatalot-client-register-request.json");
+  const std::string body = client_register_request();
   ASSERT_GT(body.size(), 40000U);
   const auto res = g_stack->client()->Post("/api/auth/register", {{"Origin", "http://127.0.0.1"}},
                                            body, "application/json");

@@ -9,20 +9,12 @@
 #include "fcgi.h"
 #include "json.h"
 #include "validation.h"
+#include "../fixture.h"
 
 namespace chatalot {
 namespace {
 
-std::string fixture() {
-  FILE* f = std::fopen("/work/shared/fixtures/chatalot-client-register-request.json", "rb");
-  std::string s;
-  if (f == nullptr) return s;
-  char buf[65536];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-  std::fclose(f);
-  return s;
-}
+std::string fixture() { return testing::client_register_request(); }
 
 std::string mutate(std::string s, std::mt19937& rng) {
   static const std::string kTokens[] = {"\"", "{", "}", "[", "]", ",", ":", "null", "true", "-1",

@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "openssl_ptr.h"
+#include "../fixture.h"
 #include "../test_keys.h"
 
 namespace chatalot {
@@ -19,7 +20,6 @@ namespace {
 using rapidjson::SizeType;
 using rapidjson::Value;
 
-constexpr const char* kFixture = "/work/shared/fixtures/chatalot-client-register-request.json";
 
 using Pkey = PkeyPtr;
 
@@ -174,11 +174,9 @@ TEST_F(RegistrationTest, UnknownFieldsAreIgnored) {
 }
 
 TEST_F(RegistrationTest, ChatalotClientRequestValidates) {
-  std::ifstream file(kFixture);
-  ASSERT_TRUE(file) << kFixture;
-  std::stringstream text;
-  text << file.rdbuf();
-  const Result<rapidjson::Document> doc = parse_json_object(text.str());
+  const std::string text = testing::client_register_request();
+  ASSERT_GT(text.size(), 40000U) << testing::fixture_path("chatalot-client-register-request.json");
+  const Result<rapidjson::Document> doc = parse_json_object(text);
   ASSERT_TRUE(doc.is_ok()) << doc.status().message();
 
   const Result<RegistrationInput> invited =
