@@ -98,7 +98,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Lets libsodium pick its SIMD Argon2 core, as common/password.cc does.
+  // Lets libsodium pick its SIMD Argon2 core, as common/crypto/password.cc does.
   if (sodium_init() < 0) return EXIT_FAILURE;
   register_all();
   benchmark::Initialize(&argc, argv);

@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "config.h"
-#include "crypto.h"
-#include "invites.h"
-#include "migrations.h"
-#include "pg.h"
+#include "config/config.h"
+#include "core/invites.h"
+#include "core/text.h"
+#include "crypto/crypto.h"
+#include "store/pg.h"
+#include "store/pg_stores.h"
+#include "store/schema.h"
 
 namespace chatalot {
 namespace {
@@ -40,49 +42,26 @@ int fail(const std::string& message, int code = 1) {
 bool load(unsigned needs, Config* config) {
   Result<Config> c = load_config(process_env(), needs);
   if (!c.is_ok()) {
-    std::fprintf(stderr, "%s\n", c.status().message().c_str());
+    std::fprintf(stderr, "%s\n", c.status().describe().c_str());
     return false;
   }
   *config = *c;
   return true;
 }
 
+// No statement timeout for the operator; statements unprepared (each runs once).
 Result<PgConnection> connect(const Config& config) {
-  return PgConnection::open(config.database_url, 0);  // no statement timeout for the operator
+  return PgConnection::open(config.database_url, 0, false);
 }
 
 int cmd_migrate() {
   Config config;
   if (!load(kNeedDatabase, &config)) return kExitConfig;
   Result<PgConnection> conn = connect(config);
-  if (!conn.is_ok()) return fail(conn.status().message());
-  // Several hosts may run migrate at once (systemd's migration unit on each): one at a time.
-  Status s = conn->exec_script(
-      "SELECT pg_advisory_lock(7211000001);"
-      "CREATE TABLE IF NOT EXISTS schema_version ("
-      "  version integer PRIMARY KEY, name text NOT NULL,"
-      "  applied_at timestamptz NOT NULL DEFAULT now())");
-  if (!s.is_ok()) return fail("migrate: " + s.message());
-  Result<PgResult> current = conn->exec("SELECT coalesce(max(version), 0) FROM schema_version");
-  if (!current.is_ok()) return fail("migrate: " + current.status().message());
-  const int found = std::stoi(current->get(0, 0));
-  if (found > expected_schema_version()) {
-    return fail("database schema is at version " + std::to_string(found) +
-                ", newer than this build (" + std::to_string(expected_schema_version()) + ")");
-  }
-  for (const Migration& m : migrations()) {
-    if (m.version <= found) continue;
-    Transaction tx(*conn);
-    if (!tx.begin_status().is_ok()) return fail("migrate: " + tx.begin_status().message());
-    if (Status applied = conn->exec_script(m.sql); !applied.is_ok()) {
-      return fail(std::string("migration ") + m.name + " failed: " + applied.message());
-    }
-    Result<PgResult> row = conn->exec("INSERT INTO schema_version (version, name) VALUES ($1, $2)",
-                                      {std::to_string(m.version), m.name});
-    if (!row.is_ok()) return fail("migrate: " + row.status().message());
-    if (Status c = tx.commit(); !c.is_ok()) return fail("migrate: " + c.message());
-    std::fprintf(stderr, "applied %s\n", m.name);
-  }
+  if (!conn.is_ok()) return fail(conn.status().describe());
+  Result<std::vector<std::string>> applied = apply_migrations(*conn);
+  if (!applied.is_ok()) return fail("migrate: " + applied.status().describe());
+  for (const std::string& name : *applied) std::fprintf(stderr, "applied %s\n", name.c_str());
   std::printf("schema at version %d\n", expected_schema_version());
   return 0;
 }
@@ -95,30 +74,27 @@ int cmd_keygen() {
     if (::stat(path.c_str(), &st) == 0) return fail("refusing to overwrite " + path);
   }
   Result<Ed25519Key> key = Ed25519Key::generate();
-  if (!key.is_ok()) return fail(key.status().message());
+  if (!key.is_ok()) return fail(key.status().describe());
   if (Status s = key->write_private_pem(config.jwt_private_key_path); !s.is_ok()) {
-    return fail(s.message());
+    return fail(s.describe());
   }
   if (Status s = key->write_public_pem(config.jwt_public_key_path); !s.is_ok()) {
-    return fail(s.message());
+    return fail(s.describe());
   }
   std::printf("wrote %s and %s\n", config.jwt_private_key_path.c_str(),
               config.jwt_public_key_path.c_str());
   return 0;
 }
 
-bool parse_int64(const std::string& text, std::int64_t* out) {
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
-// Connects and checks the schema version: 0, or the exit status after saying why.
-int open_database(Result<PgConnection>* conn) {
+// The worker-style link the stores take: connects on first use and checks the schema version.
+// 0, or the exit status after saying why.
+int open_database(std::unique_ptr<PgLink>* link) {
   Config config;
   if (!load(kNeedDatabase, &config)) return kExitConfig;
-  *conn = connect(config);
-  if (!conn->is_ok()) return fail(conn->status().message());
-  if (Status s = check_schema_version(**conn); !s.is_ok()) return fail(s.message());
+  *link = std::make_unique<PgLink>(config.database_url, 0);
+  if (Result<PgConnection*> conn = (*link)->connection(); !conn.is_ok()) {
+    return fail(conn.status().describe());
+  }
   return 0;
 }
 
@@ -128,12 +104,10 @@ int cmd_invite_create(const std::vector<std::string>& args) {
     const std::string& flag = args[i];
     if (i + 1 >= args.size()) return fail("missing value for " + flag, kExitUsage);
     const std::string& value = args[++i];
-    std::int64_t n = 0;
     if (flag == "--max-uses" || flag == "--expires-in-hours") {
-      if (!parse_int64(value, &n)) {
-        return fail(flag + " wants an integer, got " + value, kExitUsage);
-      }
-      (flag == "--max-uses" ? spec.max_uses : spec.expires_in_hours) = n;
+      const std::optional<std::int64_t> n = parse_integer<std::int64_t>(value);
+      if (!n) return fail(flag + " wants an integer, got " + value, kExitUsage);
+      (flag == "--max-uses" ? spec.max_uses : spec.expires_in_hours) = *n;
     } else if (flag == "--note") {
       spec.note = value;
     } else {
@@ -141,14 +115,17 @@ int cmd_invite_create(const std::vector<std::string>& args) {
     }
   }
   if (Status s = check_invite_spec(spec); !s.is_ok()) return fail(s.message(), kExitUsage);
-  Result<PgConnection> conn = Status(ErrorCode::kUnavailable, "not connected");
-  if (const int rc = open_database(&conn); rc != 0) return rc;
-  Result<CreatedInvite> invite = create_invite(*conn, spec, std::nullopt, "");
-  if (!invite.is_ok()) return fail("invite create: " + invite.status().message());
-  std::printf("%s\n", invite->code.c_str());
-  std::fprintf(stderr, "invite %s created; max uses %s, expires %s\n", invite->id.c_str(),
-               invite->max_uses ? std::to_string(*invite->max_uses).c_str() : "unlimited",
-               invite->expires_at.empty() ? "never" : invite->expires_at.c_str());
+  std::unique_ptr<PgLink> link;
+  if (const int rc = open_database(&link); rc != 0) return rc;
+  PgInviteStore invites(*link);
+  OpenSslRandom random;
+  Result<CreatedInvite> created = create_invite(spec, std::nullopt, "", invites, random);
+  if (!created.is_ok()) return fail("invite create: " + created.status().describe());
+  const Invite& invite = created->invite;
+  std::printf("%s\n", created->code.c_str());
+  std::fprintf(stderr, "invite %s created; max uses %s, expires %s\n", invite.id.c_str(),
+               invite.max_uses ? std::to_string(*invite.max_uses).c_str() : "unlimited",
+               invite.expires_at.value_or("never").c_str());
   return 0;
 }
 
@@ -162,14 +139,14 @@ std::string short_time(const std::optional<std::string>& rfc3339, const char* ab
 int cmd_invite_list() {
   // The same bound as the admin API; one more row is read to know whether there are more.
   constexpr int kLimit = 1000;
-  Result<PgConnection> conn = Status(ErrorCode::kUnavailable, "not connected");
-  if (const int rc = open_database(&conn); rc != 0) return rc;
-  Result<std::vector<ListedInvite>> invites = list_invites(*conn, kLimit + 1);
-  if (!invites.is_ok()) return fail("invite list: " + invites.status().message());
+  std::unique_ptr<PgLink> link;
+  if (const int rc = open_database(&link); rc != 0) return rc;
+  Result<std::vector<Invite>> invites = PgInviteStore(*link).list(kLimit + 1);
+  if (!invites.is_ok()) return fail("invite list: " + invites.status().describe());
   std::printf("%-36s  %-4s  %-16s  %-20s  %-20s  %-20s  %s\n", "ID", "HINT", "USES", "EXPIRES",
               "CREATED", "REVOKED", "NOTE");
   int shown = 0;
-  for (const ListedInvite& i : *invites) {
+  for (const Invite& i : *invites) {
     if (shown++ == kLimit) break;
     const std::string uses = std::to_string(i.used_count) + "/" +
                              (i.max_uses ? std::to_string(*i.max_uses) : "unlimited");
@@ -185,19 +162,22 @@ int cmd_invite_list() {
 }
 
 int cmd_invite_revoke(const std::string& id) {
-  Result<PgConnection> conn = Status(ErrorCode::kUnavailable, "not connected");
-  if (const int rc = open_database(&conn); rc != 0) return rc;
-  Result<std::optional<ListedInvite>> revoked = revoke_invite(*conn, id, std::nullopt, "");
-  if (!revoked.is_ok()) return fail("invite revoke: " + revoked.status().message());
-  if (!*revoked) return fail("invite not found: " + id);
-  std::printf("revoked %s\n", (*revoked)->id.c_str());
+  std::unique_ptr<PgLink> link;
+  if (const int rc = open_database(&link); rc != 0) return rc;
+  PgInviteStore invites(*link);
+  Result<Invite> revoked = revoke_invite(id, std::nullopt, "", invites);
+  if (!revoked.is_ok() && revoked.status().code() == Code::kNotFound) {
+    return fail("invite not found: " + id);
+  }
+  if (!revoked.is_ok()) return fail("invite revoke: " + revoked.status().describe());
+  std::printf("revoked %s\n", revoked->id.c_str());
   return 0;
 }
 
 int cmd_config_check() {
   Result<Config> c = load_config(process_env(), kAllNeeds);
   if (!c.is_ok()) {
-    std::fprintf(stderr, "%s\n", c.status().message().c_str());
+    std::fprintf(stderr, "%s\n", c.status().describe().c_str());
     return kExitConfig;
   }
   std::printf("%s", describe_config(*c).c_str());

@@ -36,7 +36,10 @@ ensure_packages() {
 
 build() {
   if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || die "cmake configure failed"
+    # CHATALOT_CMAKE_ARGS: extra options for a new build directory, e.g. -DCHATALOT_SANITIZE=ON.
+    # shellcheck disable=SC2086
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${CHATALOT_CMAKE_ARGS:-} >/dev/null ||
+      die "cmake configure failed"
   fi
   cmake --build "$BUILD_DIR" -j "$(nproc)" >"$BUILD_DIR/build.log" 2>&1 ||
     { tail -n 40 "$BUILD_DIR/build.log" >&2; die "build failed (full log: $BUILD_DIR/build.log)"; }

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "openssl_ptr.h"
+#include "crypto/openssl_ptr.h"
 
 namespace chatalot::testing {
 

@@ -1,4 +1,4 @@
-#include "admin_invites.h"
+#include "handler.h"
 
 int main(int argc, char** argv) {
   return chatalot::run_main(argc, argv, "chatalot-admin-invites",

@@ -1,4 +1,4 @@
-#include "invite_redeem.h"
+#include "handler.h"
 
 int main(int argc, char** argv) {
   return chatalot::run_main(argc, argv, "chatalot-invite-redeem",

@@ -1,4 +1,4 @@
-#include "register.h"
+#include "handler.h"
 
 int main(int argc, char** argv) {
   return chatalot::run_main(argc, argv, "chatalot-register",

@@ -6,11 +6,12 @@
 #include <thread>
 #include <vector>
 
-#include "codes.h"
-#include "crypto.h"
+#include "core/codes.h"
+#include "crypto/crypto.h"
 #include "harness.h"
-#include "json.h"
-#include "jwt.h"
+#include "core/json.h"
+#include "http/json_writer.h"
+#include "crypto/jwt.h"
 #include "registration.h"
 
 namespace chatalot::testing {
@@ -254,7 +255,7 @@ TEST(AdminCreate, ReturnsTheCodeOnceAndTheCodeRegisters) {
             "t");
   // Only the hash is stored; the audit record names the admin.
   EXPECT_EQ(g_stack->query("SELECT code_hash FROM registration_invites WHERE id = $1", {id}),
-            invite_code_hash(normalize_invite_code(code)));
+            sha256_hex(normalize_invite_code(code)));
   EXPECT_EQ(g_stack->query("SELECT actor_id FROM audit_log WHERE action = 'invite.create'"
                            " AND target_id = $1",
                            {id}),
@@ -308,7 +309,7 @@ TEST(AdminList, NewestFirstWithHintsAndNeverACode) {
     EXPECT_EQ(res->body.find(code), std::string::npos);
     EXPECT_EQ(res->body.find(normalized), std::string::npos);
     EXPECT_EQ(res->body.find(normalized.substr(4)), std::string::npos);
-    EXPECT_EQ(res->body.find(invite_code_hash(normalized)), std::string::npos);
+    EXPECT_EQ(res->body.find(sha256_hex(normalized)), std::string::npos);
   }
 }
 

@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pg.h"
+#include <libpq-fe.h>
 
 extern char** environ;
 
@@ -149,14 +149,21 @@ std::string Stack::database_url() const {
 }
 
 std::string Stack::query(const std::string& sql, const std::vector<std::string>& params) const {
-  Result<PgConnection> conn = PgConnection::open(database_url(), 0);
-  EXPECT_TRUE(conn.is_ok()) << conn.status().message();
-  if (!conn.is_ok()) return "";
-  std::vector<PgParam> values(params.begin(), params.end());
-  Result<PgResult> r = conn->exec(sql, values);
-  EXPECT_TRUE(r.is_ok()) << sql << ": " << r.status().message();
-  if (!r.is_ok() || r->rows() == 0) return "";
-  return r->get(0, 0);
+  // Tests inspect and seed the database with ad-hoc SQL, straight through libpq: the product's
+  // connection runs only statements of its registry.
+  const std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(database_url().c_str()), PQfinish);
+  EXPECT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
+  std::vector<const char*> values;
+  for (const std::string& p : params) values.push_back(p.c_str());
+  const std::unique_ptr<PGresult, void (*)(PGresult*)> r(
+      PQexecParams(conn.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                   values.data(), nullptr, nullptr, 0),
+      PQclear);
+  const ExecStatusType status = PQresultStatus(r.get());
+  EXPECT_TRUE(status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+      << sql << ": " << PQerrorMessage(conn.get());
+  if (status != PGRES_TUPLES_OK || PQntuples(r.get()) == 0) return "";
+  return {PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(PQgetlength(r.get(), 0, 0))};
 }
 
 CommandResult Stack::down(bool purge) { return script(purge ? "down --purge" : "down"); }

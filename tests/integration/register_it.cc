@@ -5,12 +5,13 @@
 #include <regex>
 #include <thread>
 
-#include "codes.h"
-#include "crypto.h"
+#include "core/codes.h"
+#include "crypto/crypto.h"
 #include "harness.h"
 #include "../fixture.h"
-#include "json.h"
-#include "jwt.h"
+#include "core/json.h"
+#include "http/json_writer.h"
+#include "crypto/jwt.h"
 #include "registration.h"
 
 namespace chatalot::testing {
@@ -71,7 +72,7 @@ std::string create_invite(const std::string& args = "") {
 int used_count(const std::string& code) {
   return std::stoi(g_stack->query(
       "SELECT used_count FROM registration_invites WHERE code_hash = $1",
-      {invite_code_hash(normalize_invite_code(code))}));
+      {sha256_hex(normalize_invite_code(code))}));
 }
 
 httplib::Result post(const std::string& body) {
@@ -377,7 +378,7 @@ TEST_F(Register, HostileBodiesGetClearErrorsAndChangeNothing) {
 TEST_F(Register, TheChatalotClientsOwnRequestIsAccepted) {
   // The captured request carries the invite code "INVITE-1234": seed an invite with that code.
   g_stack->query("INSERT INTO registration_invites (code_hash, code_hint) VALUES ($1, '1NV1')",
-                 {invite_code_hash(normalize_invite_code("INVITE-1234"))});
+                 {sha256_hex(normalize_invite_code("INVITE-1234"))});
   const std::string body = client_register_request();
   ASSERT_GT(body.size(), 40000U);
   const auto res = g_stack->client()->Post("/api/auth/register", {{"Origin", "http://127.0.0.1"}},
@@ -435,7 +436,7 @@ TEST_F(Register, NoSecretIsStoredInPlainText) {
   EXPECT_EQ(g_stack->query("SELECT password_hash LIKE '$argon2id$v=19$m=19456,t=2,p=1$%' FROM users"), "t");
   EXPECT_EQ(g_stack->query("SELECT token_hash FROM refresh_tokens"), sha256_hex(refresh));
   EXPECT_EQ(g_stack->query("SELECT recovery_code_hash FROM users"), sha256_hex(recovery));
-  EXPECT_EQ(g_stack->query("SELECT code_hash FROM registration_invites"), invite_code_hash(normalized));
+  EXPECT_EQ(g_stack->query("SELECT code_hash FROM registration_invites"), sha256_hex(normalized));
 }
 
 // PostgreSQL stopped the hard way (as a crash would), then started again by `up`.

@@ -3,7 +3,8 @@
 #include <openssl/rand.h>
 
 #include "../test_keys.h"
-#include "json.h"
+#include "core/json.h"
+#include "http/json_writer.h"
 
 namespace chatalot::testing {
 namespace {

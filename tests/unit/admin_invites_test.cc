@@ -1,6 +1,6 @@
 // The admin invite API without a database: the POST body's fields, the Authorization header,
 // the invite's JSON shape, and the answers given before PostgreSQL is asked anything.
-#include "admin_invites.h"
+#include "handler.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,9 +10,12 @@
 #include <filesystem>
 #include <string>
 
-#include "crypto.h"
-#include "json.h"
-#include "jwt.h"
+#include "core/auth.h"
+#include "core/text.h"
+#include "crypto/crypto.h"
+#include "core/json.h"
+#include "crypto/jwt.h"
+#include "http/render.h"
 
 namespace chatalot {
 namespace {
@@ -27,7 +30,7 @@ Result<InviteSpec> spec_of(const std::string& json) {
 std::string message_of(const std::string& json) {
   Result<InviteSpec> spec = spec_of(json);
   if (spec.is_ok()) return "ok";
-  EXPECT_EQ(spec.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(spec.status().code(), Code::kInvalidArgument);
   return spec.status().message();
 }
 
@@ -44,7 +47,7 @@ TEST(InviteSpecFromJson, AbsentNullAndUnknownFieldsMeanNone) {
 
 TEST(InviteSpecFromJson, ReadsEveryField) {
   Result<InviteSpec> spec = spec_of(R"({"max_uses":5,"expires_in_hours":8760,"note":"für Ana"})");
-  ASSERT_TRUE(spec.is_ok()) << spec.status().message();
+  ASSERT_TRUE(spec.is_ok()) << spec.status().describe();
   EXPECT_EQ(spec->max_uses, 5);
   EXPECT_EQ(spec->expires_in_hours, 8760);
   EXPECT_EQ(spec->note, "für Ana");
@@ -122,7 +125,7 @@ TEST(IsUuid, CanonicalFormOnly) {
 }
 
 TEST(WriteInviteJson, ListedShapeHasNullsAndNoCode) {
-  ListedInvite invite;
+  Invite invite;
   invite.id = "i1";
   invite.code_hint = "ABCD";
   invite.created_at = "2026-01-02T03:04:05.000006Z";
@@ -136,16 +139,16 @@ TEST(WriteInviteJson, ListedShapeHasNullsAndNoCode) {
 
 TEST(WriteInviteJson, CreatedShapeHasTheCodeAfterTheId) {
   CreatedInvite created;
-  created.id = "i2";
+  created.invite.id = "i2";
   created.code = "ABCD-EFGH";
-  created.code_hint = "ABCD";
-  created.max_uses = 3;
-  created.expires_at = "2026-01-03T03:04:05.000006Z";
-  created.created_at = "2026-01-02T03:04:05.000006Z";
-  created.note = "for \"Ana\"";
-  created.created_by = "u1";
+  created.invite.code_hint = "ABCD";
+  created.invite.max_uses = 3;
+  created.invite.expires_at = "2026-01-03T03:04:05.000006Z";
+  created.invite.created_at = "2026-01-02T03:04:05.000006Z";
+  created.invite.note = "for \"Ana\"";
+  created.invite.created_by = "u1";
   JsonWriter w;
-  write_invite_json(w, listed_invite(created), created.code);
+  write_invite_json(w, created.invite, created.code);
   EXPECT_EQ(
       w.take(),
       R"({"id":"i2","code":"ABCD-EFGH","code_hint":"ABCD","created_by":"u1","max_uses":3,)"
@@ -170,8 +173,9 @@ class AdminInvitesEndpoint : public ::testing::Test {
     config.jwt_public_key_path = public_path();
     config.database_url = "postgresql:///none?host=" + (dir_ / "no-such-dir").string();
     Result<Endpoint> endpoint = admin_invites_endpoint(config);
-    ASSERT_TRUE(endpoint.is_ok()) << endpoint.status().message();
+    ASSERT_TRUE(endpoint.is_ok()) << endpoint.status().describe();
     endpoint_ = std::move(endpoint).value();
+    worker_ = endpoint_.new_worker();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -204,7 +208,7 @@ class AdminInvitesEndpoint : public ::testing::Test {
     r.method = method;
     r.path = path;
     r.authorization = authorization;
-    return dispatch(endpoint_, r);
+    return dispatch(*worker_, r);
   }
 
   static std::string header(const Response& r, const std::string& name) {
@@ -217,6 +221,7 @@ class AdminInvitesEndpoint : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<Ed25519Key> key_;
   Endpoint endpoint_;
+  std::unique_ptr<Worker> worker_;
 };
 
 std::string error_body(const std::string& code, const std::string& message) {
@@ -299,9 +304,9 @@ TEST(AdminInvitesFactory, AMissingPublicKeyIsAConfigurationError) {
   config.jwt_public_key_path = "/nonexistent/jwt.pub.pem";
   Result<Endpoint> endpoint = admin_invites_endpoint(config);
   ASSERT_FALSE(endpoint.is_ok());
-  EXPECT_EQ(endpoint.status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(endpoint.status().message().rfind("JWT_PUBLIC_KEY_PATH: ", 0), 0U)
-      << endpoint.status().message();
+  EXPECT_EQ(endpoint.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(endpoint.status().describe().rfind("JWT_PUBLIC_KEY_PATH: ", 0), 0U)
+      << endpoint.status().describe();
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "auth_config.h"
+#include "handler.h"
 
 #include <gtest/gtest.h>
 
@@ -19,14 +19,14 @@ TEST(AuthConfig, EndpointAnswersGetAndHeadOnly) {
   Config c;
   const Endpoint e = auth_config_endpoint(c);
   EXPECT_EQ(e.rules.methods, (std::vector<std::string>{"GET", "HEAD"}));
-  const Response r = dispatch(e, Request{});
+  const Response r = dispatch(*e.new_worker(), Request{});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, R"({"registration_mode":"invite_only","e2e_enabled":true})");
 }
 
 TEST(Dispatch, AnExceptionBecomesA500WithTheFixedMessage) {
-  const Endpoint e{{{"GET"}, false}, [](const Request&) -> Response { throw std::runtime_error("x"); }, nullptr};
-  const Response r = dispatch(e, Request{});
+  FunctionWorker worker([](const Request&) -> Response { throw std::runtime_error("x"); });
+  const Response r = dispatch(worker, Request{});
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body, R"({"error":{"code":"internal_error","message":"an internal error occurred"}})");
 }

@@ -1,4 +1,4 @@
-#include "codes.h"
+#include "core/codes.h"
 
 #include <gtest/gtest.h>
 
@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "crypto.h"
+#include "crypto/crypto.h"
 
 namespace chatalot {
 namespace {
+
+OpenSslRandom g_random;
 
 constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr std::string_view kRecoveryAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -38,8 +40,8 @@ void expect_uniform_over(std::string_view alphabet, const std::string& drawn) {
 TEST(InviteCode, IsSevenDashedGroupsOfCrockfordBase32) {
   static const std::regex kFormat("^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){6}$");
   for (int i = 0; i < 100; ++i) {
-    Result<std::string> code = generate_invite_code();
-    ASSERT_TRUE(code.is_ok()) << code.status().message();
+    Result<std::string> code = generate_invite_code(g_random);
+    ASSERT_TRUE(code.is_ok()) << code.status().describe();
     EXPECT_EQ(code->size(), 34U);
     EXPECT_TRUE(std::regex_match(*code, kFormat)) << *code;
   }
@@ -49,7 +51,7 @@ TEST(InviteCode, ThousandCodesAreDistinctAndUseTheWholeAlphabet) {
   std::set<std::string> seen;
   std::string chars;
   for (int i = 0; i < 1000; ++i) {
-    Result<std::string> code = generate_invite_code();
+    Result<std::string> code = generate_invite_code(g_random);
     ASSERT_TRUE(code.is_ok());
     seen.insert(*code);
     chars += without_dashes(*code);
@@ -59,7 +61,7 @@ TEST(InviteCode, ThousandCodesAreDistinctAndUseTheWholeAlphabet) {
 }
 
 TEST(InviteCode, GeneratedCodeNormalisesToItsCharacters) {
-  Result<std::string> code = generate_invite_code();
+  Result<std::string> code = generate_invite_code(g_random);
   ASSERT_TRUE(code.is_ok());
   EXPECT_EQ(normalize_invite_code(*code), without_dashes(*code));
 }
@@ -104,19 +106,19 @@ TEST(NormalizeInviteCode, RejectsEmptyAndOverlongInput) {
 }
 
 TEST(InviteCodeHash, IsTheSha256OfTheNormalisedCode) {
-  EXPECT_EQ(invite_code_hash("7K2MQ9XA"), sha256_hex("7K2MQ9XA"));
-  EXPECT_EQ(invite_code_hash("ABC"),
+  EXPECT_EQ(sha256_hex("7K2MQ9XA"), sha256_hex("7K2MQ9XA"));
+  EXPECT_EQ(sha256_hex("ABC"),
             "b5d4045c3f466fa91fe2cc6abe79232a1a57cdf104f7a26e716e0a1e2789df78");
   // What a user types and what was printed meet at the same stored hash.
-  Result<std::string> code = generate_invite_code();
+  Result<std::string> code = generate_invite_code(g_random);
   ASSERT_TRUE(code.is_ok());
   std::string typed = *code;
   std::transform(typed.begin(), typed.end(), typed.begin(), [](char c) {
     return c == '-' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   });
-  EXPECT_EQ(invite_code_hash(normalize_invite_code(typed)),
-            invite_code_hash(normalize_invite_code(*code)));
-  EXPECT_EQ(invite_code_hash(normalize_invite_code(*code)).size(), 64U);
+  EXPECT_EQ(sha256_hex(normalize_invite_code(typed)),
+            sha256_hex(normalize_invite_code(*code)));
+  EXPECT_EQ(sha256_hex(normalize_invite_code(*code)).size(), 64U);
 }
 
 TEST(RecoveryCode, IsFourDashedGroupsFromItsAlphabet) {
@@ -124,8 +126,8 @@ TEST(RecoveryCode, IsFourDashedGroupsFromItsAlphabet) {
   std::set<std::string> seen;
   std::string chars;
   for (int i = 0; i < 2000; ++i) {
-    Result<std::string> code = generate_recovery_code();
-    ASSERT_TRUE(code.is_ok()) << code.status().message();
+    Result<std::string> code = generate_recovery_code(g_random);
+    ASSERT_TRUE(code.is_ok()) << code.status().describe();
     ASSERT_EQ(code->size(), 19U);
     EXPECT_TRUE(std::regex_match(*code, kFormat)) << *code;
     seen.insert(*code);
@@ -141,8 +143,8 @@ TEST(RefreshToken, Is64LowerCaseHexAndUnique) {
   static const std::regex kFormat("^[0-9a-f]{64}$");
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
-    Result<std::string> token = generate_refresh_token();
-    ASSERT_TRUE(token.is_ok()) << token.status().message();
+    Result<std::string> token = generate_refresh_token(g_random);
+    ASSERT_TRUE(token.is_ok()) << token.status().describe();
     EXPECT_TRUE(std::regex_match(*token, kFormat)) << *token;
     seen.insert(*token);
   }

@@ -1,7 +1,8 @@
-#include "config.h"
+#include "config/config.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -17,7 +18,7 @@ EnvLookup env_of(const std::map<std::string, std::string>& vars) {
 
 RegistrationMode mode_of(const std::map<std::string, std::string>& vars) {
   Result<Config> c = load_config(env_of(vars), kNeedNothing);
-  EXPECT_TRUE(c.is_ok()) << c.status().message();
+  EXPECT_TRUE(c.is_ok()) << c.status().detail();
   return c->registration_mode;
 }
 
@@ -36,7 +37,7 @@ TEST(Config, ModeDefaultsToInviteOnlyWhenUnsetOrEmpty) {
 TEST(Config, UnknownModeIsRefusedNamingTheValueAndTheValidOnes) {
   Result<Config> c = load_config(env_of({{"REGISTRATION_MODE", "inviteonly"}}), kNeedNothing);
   ASSERT_FALSE(c.is_ok());
-  EXPECT_EQ(c.status().message(),
+  EXPECT_EQ(c.status().detail(),
             "REGISTRATION_MODE: invalid value \"inviteonly\"; valid values are open, "
             "invite_only, closed");
 }
@@ -47,7 +48,7 @@ TEST(Config, EveryProblemIsReportedTogether) {
                                          {"REDIS_URL", "http://x"}}),
                                  kNeedDatabase | kNeedRedis);
   ASSERT_FALSE(c.is_ok());
-  const std::string& m = c.status().message();
+  const std::string& m = c.status().detail();
   EXPECT_NE(m.find("REGISTRATION_MODE: invalid value \"public\""), std::string::npos) << m;
   EXPECT_NE(m.find("DATABASE_URL: required but not set"), std::string::npos) << m;
   EXPECT_NE(m.find("REDIS_URL: must start with redis:// or unix://"), std::string::npos) << m;
@@ -69,6 +70,81 @@ TEST(Config, IntegersAreRangeChecked) {
   Result<Config> c = load_config(env_of({{"WORKER_THREADS", " 4 "}}), kNeedNothing);
   ASSERT_TRUE(c.is_ok());
   EXPECT_EQ(c->worker_threads, 4);
+}
+
+TEST(Config, AFailureIsAFailedPreconditionWhoseProblemsStayOutOfTheMessage) {
+  Result<Config> c = load_config(env_of({{"WORKER_THREADS", "lots"}}), kNeedNothing);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(c.status().message().find("WORKER_THREADS"), std::string::npos);
+}
+
+TEST(Config, ABlankRequiredVariableIsNotSet) {
+  Result<Config> c = load_config(env_of({{"DATABASE_URL", "  "}}), kNeedDatabase);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().detail(), "DATABASE_URL: required but not set");
+}
+
+TEST(Config, NumbersAreRangeChecked) {
+  Result<Config> c = load_config(env_of({{"RATE_LIMIT_INVITE_PER_SECOND", "fast"}}), kNeedNothing);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().detail(),
+            "RATE_LIMIT_INVITE_PER_SECOND: must be a number between 0.0001 and 10000, got "
+            "\"fast\"");
+  c = load_config(env_of({{"RATE_LIMIT_REGISTER_BURST", " 7.5 "}}), kNeedNothing);
+  ASSERT_TRUE(c.is_ok()) << c.status().detail();
+  EXPECT_EQ(c->register_limit.burst, 7.5);
+  EXPECT_EQ(c->register_limit.per_second, 0.05);
+}
+
+TEST(Config, FlagsTakeTheUsualSpellings) {
+  Result<Config> c = load_config(env_of({{"RATE_LIMIT_FAIL_OPEN", " Yes"}}), kNeedNothing);
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_TRUE(c->rate_limit_fail_open);
+  c = load_config(env_of({{"RATE_LIMIT_FAIL_OPEN", "maybe"}}), kNeedNothing);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().detail(), "RATE_LIMIT_FAIL_OPEN: must be true or false, got \"maybe\"");
+}
+
+// A second witness of the defaults, so that an edit of the table shows up here too.
+TEST(Config, DefaultsAreThoseOfAnEmptyEnvironment) {
+  const Config c = default_config();
+  EXPECT_EQ(c.registration_mode, RegistrationMode::kInviteOnly);
+  EXPECT_EQ(c.worker_threads, 16);
+  EXPECT_EQ(c.request_timeout_ms, 30000);
+  EXPECT_EQ(c.argon2_memory_kib, 65536);
+  EXPECT_EQ(c.argon2_iterations, 3);
+  EXPECT_EQ(c.argon2_max_concurrent, 2);
+  EXPECT_EQ(c.db_statement_timeout_ms, 5000);
+  EXPECT_EQ(c.redis_timeout_ms, 250);
+  EXPECT_FALSE(c.rate_limit_fail_open);
+  EXPECT_EQ(c.invite_limit.per_second, 0.1);
+  EXPECT_EQ(c.invite_limit.burst, 5);
+  EXPECT_EQ(c.invite_global_limit.per_second, 1);
+  EXPECT_EQ(c.invite_global_limit.burst, 100);
+  EXPECT_EQ(c.register_limit.per_second, 0.05);
+  EXPECT_EQ(c.register_limit.burst, 5);
+  EXPECT_TRUE(c.database_url.empty());
+}
+
+TEST(Config, AValueInitialisedConfigDoesNotOpenRegistration) {
+  EXPECT_EQ(Config{}.registration_mode, RegistrationMode::kInviteOnly);
+  EXPECT_EQ(Config{}.registration_mode, default_config().registration_mode);
+}
+
+TEST(Config, DescribeListsEveryVariableInTableOrder) {
+  std::string expected_names;
+  for (const VariableInfo& v : config_variables()) expected_names += std::string(v.name) + "\n";
+  std::string names;
+  const std::string text = describe_config(default_config());
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = text.find('\n', start);
+    names += text.substr(start, text.find('=', start) - start) + "\n";
+    start = end + 1;
+  }
+  EXPECT_EQ(names, expected_names);
+  EXPECT_NE(text.find("RATE_LIMIT_INVITE_PER_SECOND=0.1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("RATE_LIMIT_FAIL_OPEN=false\n"), std::string::npos) << text;
 }
 
 TEST(Config, DescribeRedactsSecrets) {

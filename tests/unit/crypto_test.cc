@@ -1,5 +1,6 @@
-#include "crypto.h"
-#include "openssl_ptr.h"
+#include "crypto/crypto.h"
+#include "core/text.h"
+#include "crypto/openssl_ptr.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -143,7 +144,7 @@ TEST(Base64Url, RejectsPaddingForeignCharactersAndBadLengths) {
   for (const std::string& bad : bad_inputs) {
     Result<std::string> r = base64url_decode(bad);
     ASSERT_FALSE(r.is_ok()) << bad;
-    EXPECT_EQ(r.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
   }
 }
 
@@ -168,11 +169,11 @@ TEST(Ed25519Key, SignsRfc8032TestVector1) {
   ASSERT_TRUE(dir.ok());
   write_raw_private_key_pem(from_hex(kRfcSecret), dir.file("rfc.pem"));
   Result<Ed25519Key> key = Ed25519Key::load_private_pem(dir.file("rfc.pem"));
-  ASSERT_TRUE(key.is_ok()) << key.status().message();
+  ASSERT_TRUE(key.is_ok()) << key.status().describe();
   EXPECT_TRUE(key->has_private());
 
   Result<std::string> signature = key->sign("");
-  ASSERT_TRUE(signature.is_ok()) << signature.status().message();
+  ASSERT_TRUE(signature.is_ok()) << signature.status().describe();
   EXPECT_EQ(to_hex(*signature), kRfcSignature);
   EXPECT_TRUE(key->verify("", *signature));
   EXPECT_FALSE(key->verify("x", *signature));
@@ -180,13 +181,13 @@ TEST(Ed25519Key, SignsRfc8032TestVector1) {
   ASSERT_TRUE(key->write_public_pem(dir.file("rfc.pub")).is_ok());
   EXPECT_EQ(to_hex(raw_public_key_in_pem(dir.file("rfc.pub"))), kRfcPublic);
   Result<Ed25519Key> pub = Ed25519Key::load_public_pem(dir.file("rfc.pub"));
-  ASSERT_TRUE(pub.is_ok()) << pub.status().message();
+  ASSERT_TRUE(pub.is_ok()) << pub.status().describe();
   EXPECT_TRUE(pub->verify("", from_hex(kRfcSignature)));
 }
 
 TEST(Ed25519Key, VerifyRejectsAlteredSignaturesMessagesAndSizes) {
   Result<Ed25519Key> key = Ed25519Key::generate();
-  ASSERT_TRUE(key.is_ok()) << key.status().message();
+  ASSERT_TRUE(key.is_ok()) << key.status().describe();
   Result<std::string> signature = key->sign("hello");
   ASSERT_TRUE(signature.is_ok());
   EXPECT_EQ(signature->size(), 64U);
@@ -219,9 +220,9 @@ TEST(Ed25519Key, PemRoundTripWithModesAndNoOverwrite) {
   EXPECT_EQ(read_all(pub).rfind("-----BEGIN PUBLIC KEY-----\n", 0), 0U);
 
   Result<Ed25519Key> loaded = Ed25519Key::load_private_pem(priv);
-  ASSERT_TRUE(loaded.is_ok()) << loaded.status().message();
+  ASSERT_TRUE(loaded.is_ok()) << loaded.status().describe();
   Result<Ed25519Key> verifier = Ed25519Key::load_public_pem(pub);
-  ASSERT_TRUE(verifier.is_ok()) << verifier.status().message();
+  ASSERT_TRUE(verifier.is_ok()) << verifier.status().describe();
   EXPECT_FALSE(verifier->has_private());
   Result<std::string> signature = loaded->sign("message");
   ASSERT_TRUE(signature.is_ok());
@@ -235,8 +236,8 @@ TEST(Ed25519Key, PemRoundTripWithModesAndNoOverwrite) {
   Result<Ed25519Key> another = Ed25519Key::generate();
   ASSERT_TRUE(another.is_ok());
   const Status again = another->write_private_pem(priv);
-  EXPECT_EQ(again.code(), ErrorCode::kAlreadyExists);
-  EXPECT_EQ(another->write_public_pem(pub).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(again.code(), Code::kAlreadyExists);
+  EXPECT_EQ(another->write_public_pem(pub).code(), Code::kAlreadyExists);
   EXPECT_EQ(read_all(priv), before);
   EXPECT_EQ(mode_of(priv), 0600U);
 }
@@ -263,7 +264,7 @@ TEST(Ed25519Key, RefusesToWriteThroughASymlink) {
   std::filesystem::create_symlink(dir.file("target"), dir.file("link"));
   Result<Ed25519Key> key = Ed25519Key::generate();
   ASSERT_TRUE(key.is_ok());
-  EXPECT_EQ(key->write_private_pem(dir.file("link")).code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(key->write_private_pem(dir.file("link")).code(), Code::kAlreadyExists);
   EXPECT_FALSE(std::filesystem::exists(dir.file("target")));
 }
 
@@ -271,8 +272,8 @@ TEST(Ed25519Key, LoadFailsCleanlyOnMissingWrongOrForeignFiles) {
   TempDir dir;
   ASSERT_TRUE(dir.ok());
   EXPECT_EQ(Ed25519Key::load_private_pem(dir.file("missing")).status().code(),
-            ErrorCode::kNotFound);
-  EXPECT_EQ(Ed25519Key::load_public_pem(dir.file("missing")).status().code(), ErrorCode::kNotFound);
+            Code::kNotFound);
+  EXPECT_EQ(Ed25519Key::load_public_pem(dir.file("missing")).status().code(), Code::kNotFound);
 
   std::ofstream(dir.file("garbage")) << "not a key\n";
   EXPECT_FALSE(Ed25519Key::load_private_pem(dir.file("garbage")).is_ok());
@@ -307,7 +308,7 @@ TEST(Ed25519Key, LoadFailsCleanlyOnMissingWrongOrForeignFiles) {
   std::fclose(f);
   Result<Ed25519Key> wrong = Ed25519Key::load_private_pem(dir.file("x25519.key"));
   ASSERT_FALSE(wrong.is_ok());
-  EXPECT_NE(wrong.status().message().find("not an Ed25519 key"), std::string::npos);
+  EXPECT_NE(wrong.status().describe().find("not an Ed25519 key"), std::string::npos);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-#include "ed25519.h"
-#include "openssl_ptr.h"
+#include "crypto/ed25519.h"
+#include "crypto/openssl_ptr.h"
 #include "../test_keys.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "fcgi.h"
+#include "http/fcgi.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -101,7 +101,7 @@ TEST(FcgiConnection, BodyOverTheLimitIs413) {
   FcgiConnection conn(p.server, 1000);
   Request r;
   ASSERT_EQ(conn.read_head(&r), FcgiConnection::Next::kRequest);
-  EXPECT_EQ(conn.read_body(&r, kMaxBodyBytes).code(), ErrorCode::kPayloadTooLarge);
+  EXPECT_EQ(conn.read_body(&r, kMaxBodyBytes).code(), Code::kTooLarge);
   ::shutdown(p.client, SHUT_RDWR);
   writer.join();
 }

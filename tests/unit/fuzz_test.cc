@@ -5,14 +5,19 @@
 
 #include <random>
 
-#include "codes.h"
-#include "fcgi.h"
-#include "json.h"
-#include "validation.h"
+#include "core/codes.h"
+#include "http/fcgi.h"
+#include "core/json.h"
+#include "http/json_writer.h"
+#include "core/validation.h"
+#include "core/text.h"
+#include "crypto/ed25519.h"
 #include "../fixture.h"
 
 namespace chatalot {
 namespace {
+
+const OpenSslKeyChecks kKeys;
 
 std::string fixture() { return testing::client_register_request(); }
 
@@ -42,16 +47,16 @@ TEST(Fuzz, RegistrationBodiesNeverCrashAndFailAsValidationErrors) {
     const std::string body = mutate(base, rng);
     Result<rapidjson::Document> doc = parse_json_object(body);
     if (!doc.is_ok()) {
-      ASSERT_EQ(doc.status().code(), ErrorCode::kInvalidArgument);
+      ASSERT_EQ(doc.status().code(), Code::kInvalidArgument);
       continue;
     }
     for (RegistrationMode mode : {RegistrationMode::kOpen, RegistrationMode::kInviteOnly}) {
-      Result<RegistrationInput> in = validate_registration(*doc, mode);
+      Result<RegistrationInput> in = validate_registration(*doc, mode, kKeys);
       if (in.is_ok()) {
         ++accepted;
         EXPECT_LE(in->one_time_prekeys.size(), kMaxOneTimePrekeys);
       } else {
-        ASSERT_EQ(in.status().code(), ErrorCode::kInvalidArgument);
+        ASSERT_EQ(in.status().code(), Code::kInvalidArgument);
         ASSERT_FALSE(in.status().message().empty());
       }
     }

@@ -1,4 +1,4 @@
-#include "jwt.h"
+#include "crypto/jwt.h"
 
 #include <gtest/gtest.h>
 
@@ -68,14 +68,14 @@ class Jwt : public ::testing::Test {
     ASSERT_TRUE(k.is_ok());
     key_ = std::make_unique<Ed25519Key>(std::move(k).value());
     Result<std::string> t = sign_access_token(*key_, sample_claims());
-    ASSERT_TRUE(t.is_ok()) << t.status().message();
+    ASSERT_TRUE(t.is_ok()) << t.status().describe();
     token_ = *t;
   }
 
   void expect_invalid(const std::string& token, std::int64_t now = kNow) const {
     Result<AccessClaims> r = verify_access_token(*key_, token, now, kLeeway);
     ASSERT_FALSE(r.is_ok()) << token;
-    EXPECT_EQ(r.status().code(), ErrorCode::kUnauthorized);
+    EXPECT_EQ(r.status().code(), Code::kUnauthenticated);
     EXPECT_EQ(r.status().message(), "invalid token") << token;
   }
 
@@ -85,7 +85,7 @@ class Jwt : public ::testing::Test {
 
 TEST_F(Jwt, RoundTripsEveryClaim) {
   Result<AccessClaims> r = verify_access_token(*key_, token_, kNow, kLeeway);
-  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(r.is_ok()) << r.status().describe();
   const AccessClaims want = sample_claims();
   EXPECT_EQ(r->sub, want.sub);
   EXPECT_EQ(r->username, want.username);
@@ -119,7 +119,7 @@ TEST_F(Jwt, EscapesClaimTextSoItCannotInjectFields) {
   Result<std::string> t = sign_access_token(*key_, c);
   ASSERT_TRUE(t.is_ok());
   Result<AccessClaims> r = verify_access_token(*key_, *t, kNow, kLeeway);
-  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(r.is_ok()) << r.status().describe();
   EXPECT_EQ(r->username, c.username);
   EXPECT_FALSE(r->is_owner);
 }
@@ -132,9 +132,9 @@ TEST_F(Jwt, VerifiesWithThePublicKeyAlone) {
   ASSERT_TRUE(key_->write_public_pem(pub).is_ok());
   Result<Ed25519Key> verifier = Ed25519Key::load_public_pem(pub);
   std::filesystem::remove_all(dir);
-  ASSERT_TRUE(verifier.is_ok()) << verifier.status().message();
+  ASSERT_TRUE(verifier.is_ok()) << verifier.status().describe();
   Result<AccessClaims> r = verify_access_token(*verifier, token_, kNow, kLeeway);
-  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(r.is_ok()) << r.status().describe();
   EXPECT_EQ(r->username, "alice");
   EXPECT_FALSE(sign_access_token(*verifier, sample_claims()).is_ok());
 }
@@ -187,7 +187,7 @@ TEST_F(Jwt, ExpiresAfterExpPlusLeeway) {
   for (const std::int64_t now : {exp + kLeeway, exp + 100000}) {
     Result<AccessClaims> r = verify_access_token(*key_, token_, now, kLeeway);
     ASSERT_FALSE(r.is_ok());
-    EXPECT_EQ(r.status().code(), ErrorCode::kUnauthorized);
+    EXPECT_EQ(r.status().code(), Code::kUnauthenticated);
     EXPECT_EQ(r.status().message(), "token expired");
   }
   Result<AccessClaims> r = verify_access_token(*key_, token_, exp, 0);

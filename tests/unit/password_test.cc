@@ -1,4 +1,4 @@
-#include "password.h"
+#include "crypto/password.h"
 
 #include <argon2.h>
 #include <gtest/gtest.h>
@@ -25,7 +25,7 @@ constexpr std::string_view kPassword = "Correct-Horse-Battery-9";
 
 std::string hash_or_fail(std::string_view password) {
   Result<std::string> phc = hash_password(password, kFloor);
-  EXPECT_TRUE(phc.is_ok()) << phc.status().message();
+  EXPECT_TRUE(phc.is_ok()) << phc.status().describe();
   return phc.is_ok() ? phc.value() : std::string();
 }
 
@@ -63,10 +63,10 @@ TEST(HashPassword, DefaultCostIsTheSpecDefault) {
 TEST(HashPassword, RefusesCostBelowTheFloor) {
   Result<std::string> low_memory = hash_password(kPassword, {kMinArgon2MemoryKib - 1, 2});
   ASSERT_FALSE(low_memory.is_ok());
-  EXPECT_EQ(low_memory.status().code(), ErrorCode::kInternal);
+  EXPECT_EQ(low_memory.status().code(), Code::kInternal);
   Result<std::string> few_passes = hash_password(kPassword, {kMinArgon2MemoryKib, 1});
   ASSERT_FALSE(few_passes.is_ok());
-  EXPECT_EQ(few_passes.status().code(), ErrorCode::kInternal);
+  EXPECT_EQ(few_passes.status().code(), Code::kInternal);
 }
 
 TEST(VerifyPassword, AcceptsTheRightPasswordAndRejectsAWrongOne) {

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "rate_limit.h"
-#include "redis.h"
+#include "core/limits.h"
+#include "limits/gcra.h"
+#include "limits/redis.h"
+#include "http/render.h"
 
 namespace chatalot {
 namespace {
@@ -59,18 +61,17 @@ TEST(RedisUrl, RefusesBadOnes) {
 TEST(RateLimiter, RedisAwayFailsClosedOrOpenAsConfigured) {
   RedisTarget nowhere;
   nowhere.unix_path = "/nonexistent/redis.sock";
-  RateLimiter closed(nowhere, 50, false);
-  Result<LimitDecision> d = closed.apply("k", {1, 1}, RateLimiter::Mode::kTake);
-  ASSERT_FALSE(d.is_ok());
-  EXPECT_EQ(d.status().code(), ErrorCode::kUnavailable);
-  RateLimiter open(nowhere, 50, true);
-  d = open.apply("k", {1, 1}, RateLimiter::Mode::kTake);
-  ASSERT_TRUE(d.is_ok());
-  EXPECT_TRUE(d->allowed);
+  RedisLimiter closed(nowhere, 50, false);
+  Status d = closed.apply("k", {1, 1}, LimitMode::kTake);
+  EXPECT_EQ(d.code(), Code::kUnavailable);
+  RedisLimiter open(nowhere, 50, true);
+  d = open.apply("k", {1, 1}, LimitMode::kTake);
+  EXPECT_TRUE(d.is_ok());
 }
 
 TEST(RateLimiter, RefusalIs429WithRetryAfter) {
-  const Response r = RateLimiter::refusal(LimitDecision{false, 7});
+  const Response r =
+      render_error(Status(Code::kResourceExhausted, Msg::kRateLimited).with_retry_after(7));
   EXPECT_EQ(r.status, 429);
   ASSERT_EQ(r.headers.size(), 1U);
   EXPECT_EQ(r.headers[0].second, "7");

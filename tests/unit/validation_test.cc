@@ -1,4 +1,6 @@
-#include "validation.h"
+#include "core/validation.h"
+#include "core/text.h"
+#include "crypto/ed25519.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -9,13 +11,16 @@
 #include <string>
 #include <vector>
 
-#include "json.h"
-#include "openssl_ptr.h"
+#include "core/json.h"
+#include "http/json_writer.h"
+#include "crypto/openssl_ptr.h"
 #include "../fixture.h"
 #include "../test_keys.h"
 
 namespace chatalot {
 namespace {
+
+const OpenSslKeyChecks kKeys;
 
 using rapidjson::SizeType;
 using rapidjson::Value;
@@ -117,7 +122,7 @@ class RegistrationTest : public ::testing::Test {
 
   // The failure message, or "" when the body is valid.
   std::string validate(RegistrationMode mode = RegistrationMode::kOpen) {
-    const Result<RegistrationInput> result = validate_registration(body_, mode);
+    const Result<RegistrationInput> result = validate_registration(body_, mode, kKeys);
     return result.is_ok() ? "" : result.status().message();
   }
 
@@ -148,8 +153,8 @@ std::string RegistrationTest::signature_;
 // ---- Whole bodies ----------------------------------------------------------------------------
 
 TEST_F(RegistrationTest, ValidBodyIsCopiedOut) {
-  const Result<RegistrationInput> result = validate_registration(body_, RegistrationMode::kOpen);
-  ASSERT_TRUE(result.is_ok()) << result.status().message();
+  const Result<RegistrationInput> result = validate_registration(body_, RegistrationMode::kOpen, kKeys);
+  ASSERT_TRUE(result.is_ok()) << result.status().describe();
   EXPECT_EQ(result->username, "alice_test");
   EXPECT_EQ(result->email, "alice@example.com");
   EXPECT_EQ(result->password, "Str0ng!Passw0rd");
@@ -177,11 +182,11 @@ TEST_F(RegistrationTest, ChatalotClientRequestValidates) {
   const std::string text = testing::client_register_request();
   ASSERT_GT(text.size(), 40000U) << testing::fixture_path("chatalot-client-register-request.json");
   const Result<rapidjson::Document> doc = parse_json_object(text);
-  ASSERT_TRUE(doc.is_ok()) << doc.status().message();
+  ASSERT_TRUE(doc.is_ok()) << doc.status().describe();
 
   const Result<RegistrationInput> invited =
-      validate_registration(*doc, RegistrationMode::kInviteOnly);
-  ASSERT_TRUE(invited.is_ok()) << invited.status().message();
+      validate_registration(*doc, RegistrationMode::kInviteOnly, kKeys);
+  ASSERT_TRUE(invited.is_ok()) << invited.status().describe();
   EXPECT_EQ(invited->username, "alice_test");
   EXPECT_EQ(invited->display_name, "Alice Test");
   EXPECT_EQ(invited->invite_code, "INVITE-1234");
@@ -189,8 +194,8 @@ TEST_F(RegistrationTest, ChatalotClientRequestValidates) {
   EXPECT_EQ(invited->identity_key[0], 117U);
   EXPECT_EQ(invited->one_time_prekeys.size(), 100U);
 
-  const Result<RegistrationInput> open = validate_registration(*doc, RegistrationMode::kOpen);
-  ASSERT_TRUE(open.is_ok()) << open.status().message();
+  const Result<RegistrationInput> open = validate_registration(*doc, RegistrationMode::kOpen, kKeys);
+  ASSERT_TRUE(open.is_ok()) << open.status().describe();
   EXPECT_EQ(open->invite_code, "");
 }
 
@@ -228,8 +233,8 @@ TEST_F(RegistrationTest, InviteOnlyRequiresAnInviteCode) {
 TEST_F(RegistrationTest, InviteCodeIsKeptAsSent) {
   set_string("invite_code", " abcd-EFGH ");
   const Result<RegistrationInput> result =
-      validate_registration(body_, RegistrationMode::kInviteOnly);
-  ASSERT_TRUE(result.is_ok()) << result.status().message();
+      validate_registration(body_, RegistrationMode::kInviteOnly, kKeys);
+  ASSERT_TRUE(result.is_ok()) << result.status().describe();
   EXPECT_EQ(result->invite_code, " abcd-EFGH ");
 }
 
@@ -393,7 +398,7 @@ TEST(CountCodePointsTest, CountsCodePointsNotBytes) {
 
 TEST_F(RegistrationTest, DisplayNameDefaultsToUsernameAndIsTrimmed) {
   const auto display_name = [this] {
-    const Result<RegistrationInput> result = validate_registration(body_, RegistrationMode::kOpen);
+    const Result<RegistrationInput> result = validate_registration(body_, RegistrationMode::kOpen, kKeys);
     return result.is_ok() ? result->display_name : "error: " + result.status().message();
   };
   remove("display_name");
@@ -558,7 +563,7 @@ TEST_F(RegistrationTest, SignedPrekeySignatureMustVerify) {
 
 TEST_F(RegistrationTest, OneTimePrekeysOptionalAndBounded) {
   const auto count = [this] {
-    const Result<RegistrationInput> result = validate_registration(body_, RegistrationMode::kOpen);
+    const Result<RegistrationInput> result = validate_registration(body_, RegistrationMode::kOpen, kKeys);
     return result.is_ok() ? result->one_time_prekeys.size() : SIZE_MAX;
   };
   remove("one_time_prekeys");

@@ -1,0 +1,254 @@
+#include "config/config.h"
+
+#include <array>
+#include <cstdlib>
+#include <regex>
+#include <variant>
+
+#include "core/text.h"
+
+namespace chatalot {
+namespace {
+
+// Each kind of row parses text into its member and shows the member back. parse() returns the
+// problem, "" when fine. Problems quote the text as given, so stray blanks show; a URL that may
+// hold a password is redacted first.
+
+std::string got(std::string_view text) { return ", got \"" + std::string(text) + "\""; }
+
+struct Integer {
+  int Config::*member;
+  int min;
+  int max;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    const std::optional<int> value = parse_integer<int>(trim_ascii(text));
+    if (!value || *value < min || *value > max) {
+      return "must be an integer between " + std::to_string(min) + " and " + std::to_string(max) +
+             got(text);
+    }
+    config.*member = *value;
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const {
+    return std::to_string(config.*member);
+  }
+};
+
+// Only rate limits hold fractional numbers, so this kind reaches into a RateLimit.
+struct Number {
+  RateLimit Config::*limit;
+  double RateLimit::*part;
+  double min;
+  double max;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    const std::string t(trim_ascii(text));
+    char* end = nullptr;
+    const double value = t.empty() ? 0 : std::strtod(t.c_str(), &end);
+    if (t.empty() || end != t.c_str() + t.size() || !(value >= min && value <= max)) {
+      // The bounds are spelt as they always were ("1.0000"), so the messages stay the same.
+      return "must be a number between " + std::to_string(min).substr(0, 6) + " and " +
+             std::to_string(static_cast<long long>(max)) + got(text);
+    }
+    config.*limit.*part = value;
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const {
+    std::string s = std::to_string(config.*limit.*part);
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s;
+  }
+};
+
+struct Flag {
+  bool Config::*member;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    const std::string v = ascii_lower(trim_ascii(text));
+    if (v == "true" || v == "1" || v == "yes" || v == "on") {
+      config.*member = true;
+    } else if (v == "false" || v == "0" || v == "no" || v == "off" || v.empty()) {
+      config.*member = false;
+    } else {
+      return "must be true or false" + got(text);
+    }
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const {
+    return config.*member ? "true" : "false";
+  }
+};
+
+struct Text {
+  std::string Config::*member;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    config.*member = std::string(trim_ascii(text));
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const { return config.*member; }
+};
+
+// Checked here so that a typo stops the start rather than the first limit check.
+struct RedisUrl {
+  std::string Config::*member;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    const std::string v(trim_ascii(text));
+    if (!v.empty() && !v.starts_with("redis://") && !v.starts_with("unix://")) {
+      return "must start with redis:// or unix://" + got(redact_secrets(v));
+    }
+    config.*member = v;
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const { return config.*member; }
+};
+
+struct Mode {
+  RegistrationMode Config::*member;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    const std::string v = ascii_lower(trim_ascii(text));
+    if (v.empty()) {  // as "KEY=" in a unit file
+      config.*member = kDefaultRegistrationMode;
+    } else if (v == "open") {
+      config.*member = RegistrationMode::kOpen;
+    } else if (v == "invite_only") {
+      config.*member = RegistrationMode::kInviteOnly;
+    } else if (v == "closed") {
+      config.*member = RegistrationMode::kClosed;
+    } else {
+      return "invalid value \"" + std::string(text) +
+             "\"; valid values are open, invite_only, closed";
+    }
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const {
+    return std::string(to_string(config.*member));
+  }
+};
+
+using Field = std::variant<Integer, Number, Flag, Text, RedisUrl, Mode>;
+
+// One row: the fields of VariableInfo (see config.h), and the member it fills.
+struct Variable {
+  const char* name;  // a C string: EnvLookup takes one
+  std::optional<std::string_view> default_text;
+  unsigned required_by;
+  bool secret;
+  Field field;
+};
+
+constexpr std::nullopt_t kUnset = std::nullopt;
+constexpr bool kSecret = true;
+constexpr bool kPlain = false;
+
+// The whole configuration surface, documented in README.md, section "Configuration".
+constexpr Variable kVariables[] = {
+    {"REGISTRATION_MODE", to_string(kDefaultRegistrationMode), kNeedNothing, kPlain,
+     Mode{&Config::registration_mode}},
+    {"ADMIN_USERNAME", kUnset, kNeedNothing, kPlain, Text{&Config::admin_username}},
+    {"PUBLIC_URL", kUnset, kNeedNothing, kPlain, Text{&Config::public_url}},
+    {"DATABASE_URL", kUnset, kNeedDatabase, kSecret, Text{&Config::database_url}},
+    {"REDIS_URL", kUnset, kNeedRedis, kSecret, RedisUrl{&Config::redis_url}},
+    {"JWT_PRIVATE_KEY_PATH", kUnset, kNeedJwtSign, kPlain, Text{&Config::jwt_private_key_path}},
+    {"JWT_PUBLIC_KEY_PATH", kUnset, kNeedJwtVerify, kPlain, Text{&Config::jwt_public_key_path}},
+    {"WORKER_THREADS", "16", kNeedNothing, kPlain, Integer{&Config::worker_threads, 1, 1024}},
+    {"REQUEST_TIMEOUT_MS", "30000", kNeedNothing, kPlain,
+     Integer{&Config::request_timeout_ms, 100, 600000}},
+    // The OWASP floor is m=19 MiB (19456 KiB), t=2: nothing lower is accepted.
+    {"ARGON2_MEMORY_KIB", "65536", kNeedNothing, kPlain,
+     Integer{&Config::argon2_memory_kib, 19456, 4 * 1024 * 1024}},
+    {"ARGON2_ITERATIONS", "3", kNeedNothing, kPlain, Integer{&Config::argon2_iterations, 2, 100}},
+    {"ARGON2_MAX_CONCURRENT", "2", kNeedNothing, kPlain,
+     Integer{&Config::argon2_max_concurrent, 1, 256}},
+    {"DB_STATEMENT_TIMEOUT_MS", "5000", kNeedNothing, kPlain,
+     Integer{&Config::db_statement_timeout_ms, 100, 600000}},
+    {"REDIS_TIMEOUT_MS", "250", kNeedNothing, kPlain,
+     Integer{&Config::redis_timeout_ms, 10, 10000}},
+    // Redis away: refuse (503) by default; true lets requests through unlimited instead.
+    {"RATE_LIMIT_FAIL_OPEN", "false", kNeedNothing, kPlain, Flag{&Config::rate_limit_fail_open}},
+    {"RATE_LIMIT_INVITE_PER_SECOND", "0.1", kNeedNothing, kPlain,
+     Number{&Config::invite_limit, &RateLimit::per_second, 0.0001, 10000}},
+    {"RATE_LIMIT_INVITE_BURST", "5", kNeedNothing, kPlain,
+     Number{&Config::invite_limit, &RateLimit::burst, 1, 100000}},
+    {"RATE_LIMIT_INVITE_GLOBAL_PER_SECOND", "1", kNeedNothing, kPlain,
+     Number{&Config::invite_global_limit, &RateLimit::per_second, 0.0001, 100000}},
+    {"RATE_LIMIT_INVITE_GLOBAL_BURST", "100", kNeedNothing, kPlain,
+     Number{&Config::invite_global_limit, &RateLimit::burst, 1, 1000000}},
+    {"RATE_LIMIT_REGISTER_PER_SECOND", "0.05", kNeedNothing, kPlain,
+     Number{&Config::register_limit, &RateLimit::per_second, 0.0001, 10000}},
+    {"RATE_LIMIT_REGISTER_BURST", "5", kNeedNothing, kPlain,
+     Number{&Config::register_limit, &RateLimit::burst, 1, 100000}},
+};
+
+constexpr auto kInfo = [] {
+  std::array<VariableInfo, std::size(kVariables)> out{};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const Variable& v = kVariables[i];
+    out[i] = {v.name, v.default_text, v.required_by, v.secret};
+  }
+  return out;
+}();
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const char* name) { return std::getenv(name); };  // NOLINT(concurrency-mt-unsafe)
+}
+
+Result<Config> load_config(const EnvLookup& env, unsigned needs) {
+  Config config;
+  std::string problems;
+  for (const Variable& var : kVariables) {
+    const char* value = env(var.name);
+    const bool given = value != nullptr && !trim_ascii(value).empty();
+    if (!given && (var.required_by & needs) != 0) {
+      problems += std::string(var.name) + ": required but not set\n";
+      continue;
+    }
+    // A variable set but empty is parsed as given: each kind decides what empty means.
+    const std::optional<std::string_view> text =
+        value != nullptr ? std::optional<std::string_view>(value) : var.default_text;
+    if (!text) continue;
+    const std::string problem =
+        std::visit([&](const auto& field) { return field.parse(*text, config); }, var.field);
+    if (!problem.empty()) problems += std::string(var.name) + ": " + problem + "\n";
+  }
+  if (!problems.empty()) {
+    problems.pop_back();
+    return Status(Code::kFailedPrecondition, std::move(problems));
+  }
+  return config;
+}
+
+Config default_config() {
+  return load_config([](const char*) -> const char* { return nullptr; }, kNeedNothing).value();
+}
+
+std::string describe_config(const Config& config) {
+  std::string out;
+  for (const Variable& var : kVariables) {
+    const std::string value =
+        std::visit([&](const auto& field) { return field.show(config); }, var.field);
+    out += std::string(var.name) + "=" + (var.secret ? redact_secrets(value) : value) + "\n";
+  }
+  return out;
+}
+
+std::string redact_secrets(std::string_view url) {
+  std::string out(url);
+  // URI user info: scheme://user:password@host
+  static const std::regex kUserInfo(R"(^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@)");
+  out = std::regex_replace(out, kUserInfo, "$1:***@");
+  // libpq keyword form and URI query parameters: password=secret
+  static const std::regex kKeyword(R"((^|[\s?&])password\s*=\s*('([^'\\]|\\.)*'|[^\s&]*))",
+                                   std::regex::icase);
+  return std::regex_replace(out, kKeyword, "$1password=***");
+}
+
+std::span<const VariableInfo> config_variables() { return kInfo; }
+
+}  // namespace chatalot

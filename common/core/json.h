@@ -1,0 +1,17 @@
+// Reading JSON request bodies, over RapidJSON (headers only). parse_json_object() never
+// recurses (iterative parser, so a deeply nested body cannot exhaust the stack), validates UTF-8
+// and wants an object at the top. Thread-safe.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <string_view>
+
+#include "core/status.h"
+
+namespace chatalot {
+
+// 400 Msg::kBodyInvalidJson, kBodyInvalidUtf8 or kBodyNotObject.
+Result<rapidjson::Document> parse_json_object(std::string_view body);
+
+}  // namespace chatalot

@@ -1,0 +1,73 @@
+#include "core/log.h"
+
+#include <unistd.h>
+
+#include <string>
+
+namespace chatalot {
+namespace {
+
+// Values are quoted when they hold anything but a safe set, with quotes and controls escaped, so
+// a hostile path cannot forge a log line.
+void append_value(std::string& out, std::string_view v) {
+  bool plain = !v.empty();
+  for (unsigned char c : v) {
+    if (c <= ' ' || c == '"' || c == '\\' || c >= 0x7f) plain = false;
+  }
+  if (plain) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (unsigned char c : v) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < ' ' || c == 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+void emit(std::string& line) {
+  line += '\n';
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, p, left);
+    if (n <= 0) return;  // nowhere to report a failing stderr
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+void log_line(std::string_view level, std::string_view message) {
+  std::string line = "level=";
+  line += level;
+  line += " msg=";
+  append_value(line, message);
+  emit(line);
+}
+
+void log_request(std::string_view method, std::string_view path, int status,
+                 std::chrono::microseconds duration, std::string_view request_id) {
+  std::string line = "level=info method=";
+  append_value(line, method);
+  line += " path=";
+  append_value(line, path);
+  line += " status=" + std::to_string(status);
+  line += " duration_us=" + std::to_string(duration.count());
+  line += " request_id=";
+  append_value(line, request_id.empty() ? "-" : request_id);
+  emit(line);
+}
+
+}  // namespace chatalot

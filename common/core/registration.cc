@@ -1,0 +1,97 @@
+#include "core/registration.h"
+
+#include "core/codes.h"
+#include "core/json.h"
+#include "core/limits.h"
+#include "core/text.h"
+
+namespace chatalot {
+namespace {
+
+struct Secrets {
+  std::string password_hash;
+  std::string refresh_token;
+  std::string recovery_code;
+  std::string jti;
+};
+
+// Steps 1-6 of the contract: the body's checks, in order, without I/O.
+Result<RegistrationInput> read_input(std::string_view body, RegistrationDeps& deps) {
+  Result<rapidjson::Document> doc = parse_json_object(body);
+  if (!doc.is_ok()) return doc.status();
+  return validate_registration(*doc, deps.policy.mode, deps.keys);
+}
+
+// The read-only look before the hash: uniqueness, then the invite (an attempt counted like an
+// invite check's). SPEC section 3 now puts the invite first (step 7) so that nobody without a
+// usable invite can probe usernames; this order is kept until that change lands with its test.
+Status check_before_hash(const RegistrationInput& in, const std::string& invite_code,
+                         std::string_view remote_addr, RegistrationDeps& deps) {
+  Result<AccountStore::Taken> taken = deps.accounts.taken(in.username, in.email);
+  if (!taken.is_ok()) return taken.status();
+  if (taken->username) return {Code::kAlreadyExists, Msg::kUsernameTaken};
+  if (taken->email) return {Code::kAlreadyExists, Msg::kEmailTaken};
+  if (deps.policy.mode != RegistrationMode::kInviteOnly) return Status::ok();
+  InviteBudget budget(deps.limiter, deps.policy.invite_limit, deps.policy.invite_global_limit);
+  CHATALOT_RETURN_IF_ERROR(budget.begin(remote_addr));
+  // A code that cannot normalise is looked up as "", which no invite has.
+  Result<std::optional<UsableInvite>> usable = deps.invites.find_usable(invite_code);
+  budget.finish(remote_addr, !usable.is_ok() || usable->has_value());
+  if (!usable.is_ok()) return usable.status();
+  if (!usable->has_value()) return invalid_argument(Msg::kInviteInvalid);
+  return Status::ok();
+}
+
+Result<Secrets> make_secrets(const std::string& password, RegistrationDeps& deps) {
+  Result<std::string> hash = deps.hasher.hash(password);
+  if (!hash.is_ok()) return hash.status();
+  Result<std::string> refresh = generate_refresh_token(deps.random);
+  Result<std::string> recovery = generate_recovery_code(deps.random);
+  Result<std::string> jti = deps.random.bytes(16);
+  if (!refresh.is_ok()) return refresh.status();
+  if (!recovery.is_ok()) return recovery.status();
+  if (!jti.is_ok()) return jti.status();
+  return Secrets{*hash, *refresh, *recovery, uuid_v4(*jti)};
+}
+
+AccessClaims claims_for(const CreatedAccount& account, const std::string& username,
+                        const std::string& jti, std::int64_t now) {
+  // A new account is an admin only as the owner.
+  return {account.id, username, account.is_owner, account.is_owner, now, now + kAccessTokenSeconds,
+          jti};
+}
+
+}  // namespace
+
+Result<Registered> register_account(const RegistrationRequest& request, RegistrationDeps& deps) {
+  // The per-address registration limit comes before anything else.
+  CHATALOT_RETURN_IF_ERROR(
+      deps.limiter.apply(registration_key(request.remote_addr), deps.policy.register_limit,
+                         LimitMode::kTake));
+  Result<RegistrationInput> input = read_input(request.body, deps);
+  if (!input.is_ok()) return input.status();
+  const RegistrationInput& in = *input;
+  const bool with_invite = deps.policy.mode == RegistrationMode::kInviteOnly;
+  const std::string invite_code = with_invite ? normalize_invite_code(in.invite_code) : "";
+  CHATALOT_RETURN_IF_ERROR(check_before_hash(in, invite_code, request.remote_addr, deps));
+  Result<Secrets> secrets = make_secrets(in.password, deps);
+  if (!secrets.is_ok()) return secrets.status();
+
+  NewAccount account{in, secrets->password_hash, secrets->recovery_code, secrets->refresh_token,
+                     with_invite ? std::optional(invite_code) : std::nullopt,
+                     std::string(request.request_id)};
+  std::string access_token;
+  const auto sign = [&](const CreatedAccount& created) -> Status {
+    Result<std::string> token =
+        deps.signer.sign(claims_for(created, in.username, secrets->jti, deps.clock.now_seconds()));
+    if (!token.is_ok()) return token.status();
+    access_token = std::move(token).value();
+    return Status::ok();
+  };
+  Result<CreatedAccount> created = deps.accounts.create(account, sign);
+  if (!created.is_ok()) return created.status();
+  return Registered{access_token, secrets->refresh_token, secrets->recovery_code, created->id,
+                    in.username, in.display_name, created->is_owner, created->created_at};
+}
+
+}  // namespace chatalot

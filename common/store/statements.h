@@ -1,0 +1,64 @@
+// Every SQL statement the project runs, in one registry addressed by an enum, so that a
+// misspelled statement does not compile and nothing runs SQL text that is not listed here.
+// Each entry declares its parameters' types; PgConnection::exec() refuses parameters of other
+// types. The handlers, the CLI and the migrations runner all use it (migration files
+// themselves are scripts, run by PgConnection::exec_script()).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace chatalot {
+
+// PostgreSQL type OIDs of the parameters we send (pg_type.dat).
+enum class PgType : unsigned {
+  kBool = 16,
+  kBytea = 17,
+  kInt8 = 20,
+  kInt4 = 23,
+  kText = 25,
+  kByteaArray = 1001,
+  kInt8Array = 1016,
+  kUuid = 2950,
+};
+
+enum class Sql : std::size_t {
+  // Sessions and transactions.
+  kBegin,
+  kCommit,
+  kRollback,
+  kSetStatementTimeout,
+  // The schema version and the migrations runner.
+  kSchemaVersion,
+  kMigrationLock,
+  kCreateSchemaVersion,
+  kRecordMigration,
+  // Registration.
+  kAccountTaken,
+  kInsertUser,
+  kInsertKeys,
+  kConsumeInvite,
+  kClaimOwner,
+  kFinishRegistration,
+  kPromoteAdmin,
+  // Users.
+  kUserRoles,
+  // Invites.
+  kUsableInvite,
+  kCreateInvite,
+  kListInvites,
+  kRevokeInvite,
+  kCount,
+};
+
+struct Statement {
+  Sql id;
+  const char* name;  // for prepared statements and the log
+  std::string text;
+  std::vector<PgType> params;
+};
+
+const Statement& statement(Sql id);
+
+}  // namespace chatalot

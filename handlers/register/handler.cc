@@ -1,0 +1,133 @@
+#include "handler.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "crypto/ed25519.h"
+#include "crypto/jwt.h"
+#include "crypto/password.h"
+#include "http/json_writer.h"
+#include "http/render.h"
+#include "limits/gcra.h"
+#include "store/pg_stores.h"
+#include "store/schema.h"
+
+namespace chatalot {
+namespace {
+
+// How long a registration waits for one of the ARGON2_MAX_CONCURRENT hashing slots.
+constexpr auto kHashQueueTimeout = std::chrono::seconds(5);
+
+// What every worker thread of the process shares.
+struct Shared {
+  Shared(const Config& c, JwtSigner jwt, RedisTarget redis_target)
+      : config(c),
+        policy{c.registration_mode, c.register_limit, c.invite_limit, c.invite_global_limit},
+        signer(std::move(jwt)),
+        hasher({static_cast<std::uint32_t>(c.argon2_memory_kib),
+                static_cast<std::uint32_t>(c.argon2_iterations)},
+               c.argon2_max_concurrent, kHashQueueTimeout),
+        redis(std::move(redis_target)) {}
+
+  const Config config;
+  const RegistrationPolicy policy;
+  const JwtSigner signer;
+  Argon2Hasher hasher;
+  const OpenSslKeyChecks keys;
+  const SystemClock clock;
+  const RedisTarget redis;
+  std::mutex startup_mu;
+  std::atomic<bool> startup_done{false};  // ADMIN_USERNAME applied (deferred if PG was away)
+};
+
+// ADMIN_USERNAME: promoted at start-up only, once, if the account exists.
+void finish_startup(Shared& shared, AccountStore& accounts) {
+  if (shared.startup_done.load()) return;  // the hot path: no lock
+  const std::lock_guard<std::mutex> lock(shared.startup_mu);
+  if (shared.startup_done.load()) return;
+  if (!shared.config.admin_username.empty()) {
+    Result<std::optional<std::string>> promoted = accounts.promote_admin(shared.config.admin_username);
+    if (!promoted.is_ok()) {
+      log_error("ADMIN_USERNAME promotion: " + promoted.status().describe());
+      return;
+    }
+    if (*promoted) log_info("ADMIN_USERNAME: promoted " + **promoted + " to admin");
+  }
+  shared.startup_done.store(true);
+}
+
+class RegisterWorker final : public Worker {
+ public:
+  explicit RegisterWorker(Shared& shared)
+      : shared_(shared),
+        pg_(shared.config.database_url, shared.config.db_statement_timeout_ms),
+        limiter_(shared.redis, shared.config.redis_timeout_ms, shared.config.rate_limit_fail_open) {}
+
+  Response handle(const Request& request) override {
+    if (!shared_.startup_done.load() && pg_.connection().is_ok()) finish_startup(shared_, accounts_);
+    RegistrationDeps deps{shared_.policy, accounts_, invites_,      limiter_,     shared_.hasher,
+                          shared_.signer, shared_.keys, shared_.clock, random_};
+    return render(register_account({request.body, request.remote_addr, request.request_id}, deps),
+                  request.request_id, auth_response_json);
+  }
+
+ private:
+  Shared& shared_;
+  PgLink pg_;  // this thread's PostgreSQL connection
+  RedisLimiter limiter_;  // this thread's Redis connection
+  PgAccountStore accounts_{pg_};
+  PgInviteStore invites_{pg_};
+  OpenSslRandom random_;
+};
+
+}  // namespace
+
+std::string auth_response_json(const Registered& r) {
+  JsonWriter w;
+  w.start_object();
+  w.field("access_token", r.access_token);
+  w.field("refresh_token", r.refresh_token);
+  w.key("user");
+  w.start_object();
+  w.field("id", r.user_id);
+  w.field("username", r.username);
+  w.field("display_name", r.display_name);
+  w.null_field("avatar_url");
+  w.null_field("banner_url");
+  w.field("status", "offline");
+  w.null_field("custom_status");
+  w.field("is_admin", r.is_owner);  // a new account is an admin only as the owner
+  w.field("is_owner", r.is_owner);
+  w.field("created_at", r.created_at);
+  w.end_object();
+  w.field("recovery_code", r.recovery_code);
+  w.end_object();
+  return w.take();
+}
+
+Result<Endpoint> register_endpoint(const Config& config) {
+  Result<RedisTarget> redis = parse_redis_url(config.redis_url);
+  if (!redis.is_ok()) return redis.status();
+  Result<JwtSigner> signer = JwtSigner::load(config.jwt_private_key_path);
+  if (!signer.is_ok()) return signer.status();
+  auto shared = std::make_shared<Shared>(config, std::move(signer).value(), std::move(redis).value());
+  Endpoint endpoint;
+  endpoint.rules = {{"POST"}, true};
+  endpoint.new_worker = [shared] { return std::make_unique<RegisterWorker>(*shared); };
+  endpoint.on_start = [shared]() -> Status {
+    Result<std::optional<PgConnection>> probe = startup_probe(shared->config.database_url);
+    if (!probe.is_ok()) return probe.status();
+    if (!probe->has_value()) return Status::ok();  // PG away: on the first request instead
+    PgLink link(shared->config.database_url, shared->config.db_statement_timeout_ms);
+    PgAccountStore accounts(link);
+    finish_startup(*shared, accounts);
+    return Status::ok();
+  };
+  return endpoint;
+}
+
+}  // namespace chatalot
