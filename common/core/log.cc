@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "core/text.h"
+
 namespace chatalot {
 namespace {
 
@@ -24,10 +26,8 @@ void append_value(std::string& out, std::string_view v) {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c < ' ' || c == 0x7f) {
-      static const char kHex[] = "0123456789abcdef";
       out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      out += to_hex(std::string_view(reinterpret_cast<const char*>(&c), 1));
     } else {
       out += static_cast<char>(c);
     }

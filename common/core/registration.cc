@@ -42,15 +42,16 @@ Status check_before_hash(const RegistrationInput& in, const std::string& invite_
   return Status::ok();
 }
 
+// The random secrets first: a failing generator then costs no hashing slot.
 Result<Secrets> make_secrets(const std::string& password, RegistrationDeps& deps) {
+  Result<std::string> refresh = generate_refresh_token(deps.random);
+  if (!refresh.is_ok()) return refresh.status();
+  Result<std::string> recovery = generate_recovery_code(deps.random);
+  if (!recovery.is_ok()) return recovery.status();
+  Result<std::string> jti = deps.random.bytes(16);
+  if (!jti.is_ok()) return jti.status();
   Result<std::string> hash = deps.hasher.hash(password);
   if (!hash.is_ok()) return hash.status();
-  Result<std::string> refresh = generate_refresh_token(deps.random);
-  Result<std::string> recovery = generate_recovery_code(deps.random);
-  Result<std::string> jti = deps.random.bytes(16);
-  if (!refresh.is_ok()) return refresh.status();
-  if (!recovery.is_ok()) return recovery.status();
-  if (!jti.is_ok()) return jti.status();
   return Secrets{*hash, *refresh, *recovery, uuid_v4(*jti)};
 }
 

@@ -55,12 +55,12 @@ class [[nodiscard]] Status {
   const std::string& describe() const { return detail_.empty() ? message_ : detail_; }
 
   int retry_after() const { return retry_after_; }  // seconds; 0: the renderer's default
-  Status&& with_retry_after(int seconds) && {
+  Status with_retry_after(int seconds) && {
     retry_after_ = seconds;
     return std::move(*this);
   }
   const std::string& allow() const { return allow_; }  // kUnsupportedOperation: what is allowed
-  Status&& with_allow(std::string allow) && {
+  Status with_allow(std::string allow) && {
     allow_ = std::move(allow);
     return std::move(*this);
   }

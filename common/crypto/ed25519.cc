@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/text.h"
 #include "crypto/openssl_ptr.h"
 
 namespace chatalot {
@@ -102,9 +103,7 @@ bool ed25519_is_small_order(std::string_view public_key) {
       "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
   };
   if (public_key.size() != 32) return false;
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : public_key) hex += kHex[c >> 4], hex += kHex[c & 15];
+  const std::string hex = to_hex(public_key);
   for (const char* bad : kSmallOrder) {
     if (hex == bad) return true;
   }

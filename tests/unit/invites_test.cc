@@ -301,7 +301,9 @@ TEST_F(CreateInvite, CodeComesFromRandomAndTheStoreGetsItNormalised) {
   EXPECT_EQ(sent.created_by, kAdmin);
   EXPECT_EQ(sent.request_id, "req-7");
   // The answer is the stored invite plus the code.
-  EXPECT_EQ(r->invite.id, invites.find(r->code)->id);
+  const Invite* stored = invites.find(r->code);
+  ASSERT_NE(stored, nullptr);
+  EXPECT_EQ(r->invite.id, stored->id);
   EXPECT_EQ(r->invite.code_hint, "0123");
   // The code shown redeems the invite.
   InviteCheckPolicy policy{RegistrationMode::kInviteOnly, kInviteLimit, kInviteGlobalLimit};

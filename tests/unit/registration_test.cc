@@ -156,6 +156,18 @@ TEST_F(RegisterAccount, LimitedAddressGets429BeforeTheBodyIsParsed) {
                       Msg::kBodyInvalidJson));
 }
 
+// One subscriber usually holds a whole IPv6 /64, and an IPv4-mapped address is its IPv4 one.
+TEST_F(RegisterAccount, RegistrationBudgetIsPerClientNotPerTextualAddress) {
+  limiter.exhaust(registration_key("2001:db8:1:2::1"), kRegisterLimit);
+  EXPECT_TRUE(refused(register_with("{}", "2001:db8:1:2:ffff::9"), Code::kResourceExhausted,
+                      Msg::kRateLimited));
+  EXPECT_TRUE(refused(register_with("{}", "2001:db8:1:3::1"), Code::kInvalidArgument,
+                      Msg::kInviteRequired));  // the next /64 is someone else
+  limiter.exhaust(registration_key(kAddress), kRegisterLimit);
+  EXPECT_TRUE(refused(register_with("{}", "::ffff:203.0.113.7"), Code::kResourceExhausted,
+                      Msg::kRateLimited));
+}
+
 TEST_F(RegisterAccount, EveryAttemptSpendsTheRegistrationBudget) {
   policy.register_limit = {0.05, 5};           // README's default burst
   ASSERT_TRUE(register_with(Body()).is_ok());  // a success counts too
