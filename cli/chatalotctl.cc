@@ -153,7 +153,7 @@ int cmd_invite_list() {
     std::printf("%-36s  %-4s  %-16s  %-20s  %-20s  %-20s  %s\n", i.id.c_str(), i.code_hint.c_str(),
                 uses.c_str(), short_time(i.expires_at, "never").c_str(),
                 short_time(i.created_at, "").c_str(), short_time(i.revoked_at, "-").c_str(),
-                i.note.value_or("").c_str());
+                escape_for_terminal(i.note.value_or("")).c_str());
   }
   if (invites->size() > static_cast<std::size_t>(kLimit)) {
     std::fprintf(stderr, "only the newest %d invites are shown\n", kLimit);

@@ -61,7 +61,7 @@ struct Config {
   int redis_timeout_ms{};
   bool rate_limit_fail_open{};
   RateLimit invite_limit{};         // invite checks per client address
-  RateLimit invite_global_limit{};  // failed invite checks, all addresses together
+  RateLimit invite_network_limit{};  // failed invite checks per network (IPv4 /24, IPv6 /48)
   RateLimit register_limit{};       // registration attempts per client address
 };
 

@@ -45,13 +45,6 @@ Status read_note(const rapidjson::Value& body, std::optional<std::string>* out) 
   return Status::ok();
 }
 
-bool has_control_byte(std::string_view s) {
-  for (const unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Status check_invite_spec(const InviteSpec& spec) {
@@ -62,7 +55,9 @@ Status check_invite_spec(const InviteSpec& spec) {
       (*spec.expires_in_hours < 1 || *spec.expires_in_hours > kMaxExpiresInHours)) {
     return invalid_argument(Msg::kExpiresRange);
   }
-  if (spec.note && (has_control_byte(*spec.note) || count_code_points(*spec.note) > kMaxNoteCodePoints)) {
+  // Control characters (C0, DEL, C1) and bidirectional overrides would garble or disguise the
+  // note where an admin reads it (the panel, the CLI).
+  if (spec.note && (has_control_or_bidi(*spec.note) || count_code_points(*spec.note) > kMaxNoteCodePoints)) {
     return invalid_argument(Msg::kNoteRange);
   }
   return Status::ok();
@@ -81,7 +76,7 @@ Result<InviteSpec> invite_spec_from_json(const rapidjson::Value& body) {
 Result<UsableInvite> check_invite(std::string_view body, std::string_view remote_addr,
                                   InviteCheckDeps& deps) {
   if (deps.policy.mode == RegistrationMode::kClosed) return invalid_argument(Msg::kRegistrationClosed);
-  InviteBudget budget(deps.limiter, deps.policy.invite_limit, deps.policy.invite_global_limit);
+  InviteBudget budget(deps.limiter, deps.policy.invite_limit, deps.policy.invite_network_limit);
   CHATALOT_RETURN_IF_ERROR(budget.begin(remote_addr));
   // A body that is refused spends the attempt: guessing with broken bodies is still guessing.
   Result<rapidjson::Document> doc = parse_json_object(body);

@@ -87,7 +87,7 @@ inline constexpr int kInviteListLimit = 1000;
 struct InviteCheckPolicy {
   RegistrationMode mode;
   RateLimit invite_limit;
-  RateLimit invite_global_limit;
+  RateLimit invite_network_limit;
 };
 
 struct InviteCheckDeps {

@@ -1,6 +1,50 @@
 #include "core/json.h"
 
+#include <vector>
+
+#include "core/text.h"
+
 namespace chatalot {
+namespace {
+
+using rapidjson::Value;
+
+// Whether every string (keys included) in a value is well-formed UTF-8. RapidJSON validates the
+// raw bytes, but decodes a lone low surrogate escape ("\udc00") into bytes that are not UTF-8
+// (FIELD-NOTES pitfall 8): they must never reach a hash or PostgreSQL. Iterative, like the
+// parser, so depth cannot exhaust the stack.
+bool all_strings_valid(const Value& root) {
+  std::vector<const Value*> pending{&root};
+  while (!pending.empty()) {
+    const Value& v = *pending.back();
+    pending.pop_back();
+    if (v.IsString() && !is_valid_utf8({v.GetString(), v.GetStringLength()})) return false;
+    if (v.IsArray()) {
+      for (const Value& e : v.GetArray()) pending.push_back(&e);
+    } else if (v.IsObject()) {
+      for (const auto& m : v.GetObject()) {
+        pending.push_back(&m.name);
+        pending.push_back(&m.value);
+      }
+    }
+  }
+  return true;
+}
+
+// Names the top-level field that holds text which is not Unicode; the whole body otherwise.
+Status unicode_failure(const Value& object) {
+  for (const auto& m : object.GetObject()) {
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    const bool nameable = !name.empty() && name.size() <= 64 && is_valid_utf8(name) &&
+                          !has_control_or_bidi(name);
+    if (!all_strings_valid(m.value) && nameable) {
+      return Status(Code::kInvalidArgument, Msg::kFieldNotUnicode, name);
+    }
+  }
+  return invalid_argument(Msg::kBodyInvalidUtf8);
+}
+
+}  // namespace
 
 Result<rapidjson::Document> parse_json_object(std::string_view body) {
   constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
@@ -13,6 +57,7 @@ Result<rapidjson::Document> parse_json_object(std::string_view body) {
     return invalid_argument(Msg::kBodyInvalidJson);
   }
   if (!doc.IsObject()) return invalid_argument(Msg::kBodyNotObject);
+  if (!all_strings_valid(doc)) return unicode_failure(doc);
   return doc;
 }
 

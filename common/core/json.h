@@ -11,7 +11,8 @@
 
 namespace chatalot {
 
-// 400 Msg::kBodyInvalidJson, kBodyInvalidUtf8 or kBodyNotObject.
+// 400 Msg::kBodyInvalidJson, kBodyInvalidUtf8 or kBodyNotObject; 400 Msg::kFieldNotUnicode
+// naming the field when a string decodes to text that is not Unicode (a lone surrogate escape).
 Result<rapidjson::Document> parse_json_object(std::string_view body);
 
 }  // namespace chatalot

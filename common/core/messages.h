@@ -54,6 +54,9 @@ struct Msg {
   static constexpr Message kBodyInvalidJson{"request body must be valid JSON"};
   static constexpr Message kBodyInvalidUtf8{"request body must be valid UTF-8"};
   static constexpr Message kBodyNotObject{"request body must be a JSON object"};
+  // A string that decodes to text that is not Unicode (a lone surrogate escape), named by the
+  // top-level field it is in.
+  static constexpr MessageWithArgument kFieldNotUnicode{"", " must be valid Unicode text"};
 
   // What nginx answers itself (nginx/chatalot.conf; tests/unit/nginx_errors_test.cc compares).
   static constexpr Message kMalformedRequest{"malformed request"};

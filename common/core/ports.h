@@ -102,6 +102,9 @@ class Limiter {
   // ok when allowed; kResourceExhausted (Msg::kRateLimited, with retry_after) when not;
   // kUnavailable when the state cannot be reached (unless the implementation fails open).
   virtual Status apply(const std::string& key, const RateLimit& limit, LimitMode mode) = 0;
+  // Adds one to a plain counter kept beside the limits (a figure for alerting, never a gate)
+  // and returns its new value.
+  virtual Result<long long> count(const std::string& key) = 0;
 };
 
 }  // namespace chatalot

@@ -22,23 +22,26 @@ Result<RegistrationInput> read_input(std::string_view body, RegistrationDeps& de
   return validate_registration(*doc, deps.policy.mode, deps.keys);
 }
 
-// The read-only look before the hash: uniqueness, then the invite (an attempt counted like an
-// invite check's). SPEC section 3 now puts the invite first (step 7) so that nobody without a
-// usable invite can probe usernames; this order is kept until that change lands with its test.
-Status check_before_hash(const RegistrationInput& in, const std::string& invite_code,
-                         std::string_view remote_addr, RegistrationDeps& deps) {
-  Result<AccountStore::Taken> taken = deps.accounts.taken(in.username, in.email);
-  if (!taken.is_ok()) return taken.status();
-  if (taken->username) return {Code::kAlreadyExists, Msg::kUsernameTaken};
-  if (taken->email) return {Code::kAlreadyExists, Msg::kEmailTaken};
-  if (deps.policy.mode != RegistrationMode::kInviteOnly) return Status::ok();
-  InviteBudget budget(deps.limiter, deps.policy.invite_limit, deps.policy.invite_global_limit);
+// In invite_only mode the invite (an attempt counted like an invite check's), read-only, before
+// the read-only look at uniqueness (steps 7 and 8): nobody without a usable invite learns which
+// usernames or e-mail addresses exist.
+Status check_invite_code(const std::string& invite_code, std::string_view remote_addr,
+                         RegistrationDeps& deps) {
+  InviteBudget budget(deps.limiter, deps.policy.invite_limit, deps.policy.invite_network_limit);
   CHATALOT_RETURN_IF_ERROR(budget.begin(remote_addr));
-  // A code that cannot normalise is looked up as "", which no invite has.
+  // A code that cannot normalise is looked up as "", which no invite has: the same work.
   Result<std::optional<UsableInvite>> usable = deps.invites.find_usable(invite_code);
   budget.finish(remote_addr, !usable.is_ok() || usable->has_value());
   if (!usable.is_ok()) return usable.status();
   if (!usable->has_value()) return invalid_argument(Msg::kInviteInvalid);
+  return Status::ok();
+}
+
+Status check_unique(const RegistrationInput& in, RegistrationDeps& deps) {
+  Result<AccountStore::Taken> taken = deps.accounts.taken(in.username, in.email);
+  if (!taken.is_ok()) return taken.status();
+  if (taken->username) return {Code::kAlreadyExists, Msg::kUsernameTaken};
+  if (taken->email) return {Code::kAlreadyExists, Msg::kEmailTaken};
   return Status::ok();
 }
 
@@ -74,7 +77,8 @@ Result<Registered> register_account(const RegistrationRequest& request, Registra
   const RegistrationInput& in = *input;
   const bool with_invite = deps.policy.mode == RegistrationMode::kInviteOnly;
   const std::string invite_code = with_invite ? normalize_invite_code(in.invite_code) : "";
-  CHATALOT_RETURN_IF_ERROR(check_before_hash(in, invite_code, request.remote_addr, deps));
+  if (with_invite) CHATALOT_RETURN_IF_ERROR(check_invite_code(invite_code, request.remote_addr, deps));
+  CHATALOT_RETURN_IF_ERROR(check_unique(in, deps));
   Result<Secrets> secrets = make_secrets(in.password, deps);
   if (!secrets.is_ok()) return secrets.status();
 

@@ -58,7 +58,7 @@ struct RegistrationPolicy {
   RegistrationMode mode;
   RateLimit register_limit;       // attempts per client address
   RateLimit invite_limit;         // invite attempts per client address
-  RateLimit invite_global_limit;  // failed invite attempts, all addresses together
+  RateLimit invite_network_limit;  // invite attempts per network (IPv4 /24, IPv6 /48)
 };
 
 struct RegistrationDeps {

@@ -34,4 +34,34 @@ std::string uuid_v4(std::string_view random16);
 // Number of Unicode code points in valid UTF-8 text.
 std::size_t count_code_points(std::string_view utf8);
 
+// Whether bytes are well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates (U+D800 to
+// U+DFFF, which a JSON parser may produce from a lone "\udc00" escape), nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view bytes);
+
+struct CodePoint {
+  char32_t value;
+  std::size_t size;  // bytes
+};
+
+// The code point at s[i] (i < s.size()); a malformed sequence is taken as U+FFFD of one byte, so
+// that nothing reads past the end.
+CodePoint decode_utf8_at(std::string_view s, std::size_t i);
+
+// C0, DEL and C1.
+constexpr bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+
+// The bidirectional formatting characters that can reorder how text is displayed (Trojan
+// Source): LRM, RLM, ALM, LRE..RLO, LRI..PDI.
+constexpr bool is_bidi_control(char32_t c) {
+  return c == 0x200E || c == 0x200F || c == 0x061C || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2066 && c <= 0x2069);
+}
+
+// Whether text holds a control or a bidirectional formatting character.
+bool has_control_or_bidi(std::string_view utf8);
+
+// Stored text made safe for a terminal: control and bidirectional characters, and malformed
+// bytes, shown as \u{XXXX} (\x{XX} for a byte), a backslash as \\.
+std::string escape_for_terminal(std::string_view utf8);
+
 }  // namespace chatalot

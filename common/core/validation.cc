@@ -25,29 +25,6 @@ bool is_ascii_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 bool has_no_nul(std::string_view s) { return s.find('\0') == std::string_view::npos; }
 
-struct CodePoint {
-  char32_t value;
-  std::size_t size;  // bytes
-};
-
-// Decodes the code point at s[i]. The parser has already validated UTF-8; a malformed byte is
-// still taken alone as U+FFFD so that nothing here can read past the end.
-CodePoint decode_at(std::string_view s, std::size_t i) {
-  constexpr CodePoint kReplacement{0xFFFD, 1};
-  const auto lead = static_cast<unsigned char>(s[i]);
-  if (lead < 0x80) return {lead, 1};
-  const std::size_t size = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-  if (lead < 0xC2 || lead > 0xF4) return kReplacement;
-  char32_t value = lead & (0x7FU >> size);
-  if (s.size() - i < size) return kReplacement;
-  for (std::size_t k = 1; k < size; ++k) {
-    const auto next = static_cast<unsigned char>(s[i + k]);
-    if ((next & 0xC0U) != 0x80U) return kReplacement;
-    value = (value << 6) | (next & 0x3FU);
-  }
-  return {value, size};
-}
-
 // The whole Unicode White_Space property (25 code points), as Rust's str::trim uses.
 bool is_white_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
@@ -55,12 +32,9 @@ bool is_white_space(char32_t c) {
          c == 0x3000;
 }
 
-// C0, DEL and C1.
-bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
-
 std::string_view trim_white_space(std::string_view s) {
   while (!s.empty()) {
-    const CodePoint first = decode_at(s, 0);
+    const CodePoint first = decode_utf8_at(s, 0);
     if (!is_white_space(first.value)) break;
     s.remove_prefix(first.size);
   }
@@ -70,7 +44,7 @@ std::string_view trim_white_space(std::string_view s) {
            (static_cast<unsigned char>(s[start]) & 0xC0U) == 0x80U) {
       --start;
     }
-    const CodePoint last = decode_at(s, start);
+    const CodePoint last = decode_utf8_at(s, start);
     if (start + last.size != s.size() || !is_white_space(last.value)) break;
     s.remove_suffix(last.size);
   }
@@ -79,7 +53,7 @@ std::string_view trim_white_space(std::string_view s) {
 
 bool has_control(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    const CodePoint c = decode_at(s, i);
+    const CodePoint c = decode_utf8_at(s, i);
     if (is_control(c.value)) return true;
     i += c.size;
   }

@@ -124,6 +124,13 @@ Result<AccessClaims> verify_access_token(const Ed25519Key& key, std::string_view
   if (!__builtin_add_overflow(claims.exp, leeway, &deadline) && deadline <= now) {
     return Status(Code::kUnauthenticated, Msg::kTokenExpired);
   }
+  // Our tokens live kAccessTokenSeconds; a signed one claiming more was not issued by us as it
+  // stands (a leaked key's forgery, or a bug), and must not outlive the contract's 15 minutes.
+  std::int64_t lifetime = 0;
+  if (__builtin_sub_overflow(claims.exp, claims.iat, &lifetime) || lifetime < 0 ||
+      lifetime > kAccessTokenSeconds) {
+    return invalid_token();
+  }
   // A token issued in the future was not issued by a clock we agree with.
   std::int64_t latest_iat = 0;
   if (!__builtin_add_overflow(now, leeway, &latest_iat) && claims.iat > latest_iat) {

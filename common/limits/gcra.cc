@@ -58,13 +58,24 @@ Status RedisLimiter::failed(const Status& s) {
   return Status::ok();
 }
 
-Status RedisLimiter::apply(const std::string& key, const RateLimit& limit, LimitMode mode) {
+Status RedisLimiter::connect() {
   if (conn_ && !conn_->still_open()) conn_.reset();
-  if (!conn_) {
-    Result<RedisConnection> opened = RedisConnection::open(target_, timeout_ms_);
-    if (!opened.is_ok()) return failed(opened.status());
-    conn_.emplace(std::move(opened).value());
-  }
+  if (conn_) return Status::ok();
+  Result<RedisConnection> opened = RedisConnection::open(target_, timeout_ms_);
+  if (!opened.is_ok()) return opened.status();
+  conn_.emplace(std::move(opened).value());
+  return Status::ok();
+}
+
+Result<long long> RedisLimiter::count(const std::string& key) {
+  Status s = connect();
+  Result<long long> n = s.is_ok() ? conn_->incr(key) : Result<long long>(s);
+  if (!n.is_ok()) conn_.reset();
+  return n;
+}
+
+Status RedisLimiter::apply(const std::string& key, const RateLimit& limit, LimitMode mode) {
+  if (Status s = connect(); !s.is_ok()) return failed(s);
   const double interval_ms = 1000.0 / limit.per_second;
   Result<std::vector<long long>> reply = conn_->eval(
       kGcraScript, script_sha(), key,

@@ -24,9 +24,12 @@ class RedisLimiter final : public Limiter {
       : target_(std::move(target)), timeout_ms_(timeout_ms), fail_open_(fail_open) {}
 
   Status apply(const std::string& key, const RateLimit& limit, LimitMode mode) override;
+  Result<long long> count(const std::string& key) override;
 
  private:
   Status failed(const Status& s);
+  // This thread's connection, opened when there is none or the server closed it.
+  Status connect();
 
   RedisTarget target_;
   int timeout_ms_;

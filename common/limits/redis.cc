@@ -139,4 +139,11 @@ Result<std::vector<long long>> RedisConnection::eval(const std::string& script,
   return out;
 }
 
+Result<long long> RedisConnection::incr(const std::string& key) {
+  const Reply r = command(ctx_.get(), {"INCR", key});
+  if (r == nullptr) return redis_failure(ctx_->errstr);
+  if (r->type != REDIS_REPLY_INTEGER) return redis_failure("unexpected INCR reply");
+  return r->integer;
+}
+
 }  // namespace chatalot

@@ -38,6 +38,9 @@ class RedisConnection {
   Result<std::vector<long long>> eval(const std::string& script, const std::string& sha,
                                       const std::string& key, const std::vector<std::string>& args);
 
+  // INCR of one key; its new value.
+  Result<long long> incr(const std::string& key);
+
  private:
   struct Free {
     void operator()(redisContext* c) const;

@@ -53,7 +53,7 @@ Result<Endpoint> invite_redeem_endpoint(const Config& config) {
   Result<RedisTarget> redis = parse_redis_url(config.redis_url);
   if (!redis.is_ok()) return redis.status();
   auto shared = std::make_shared<Shared>(
-      config, InviteCheckPolicy{config.registration_mode, config.invite_limit, config.invite_global_limit},
+      config, InviteCheckPolicy{config.registration_mode, config.invite_limit, config.invite_network_limit},
       std::move(redis).value());
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};

@@ -26,7 +26,7 @@ constexpr auto kHashQueueTimeout = std::chrono::seconds(5);
 struct Shared {
   Shared(const Config& c, JwtSigner jwt, RedisTarget redis_target)
       : config(c),
-        policy{c.registration_mode, c.register_limit, c.invite_limit, c.invite_global_limit},
+        policy{c.registration_mode, c.register_limit, c.invite_limit, c.invite_network_limit},
         signer(std::move(jwt)),
         hasher({static_cast<std::uint32_t>(c.argon2_memory_kib),
                 static_cast<std::uint32_t>(c.argon2_iterations)},

@@ -112,7 +112,10 @@ rapidjson::Document create(const std::string& body = "{}") {
 std::string sign(const Ed25519Key& key, const std::string& sub, std::int64_t exp_offset,
                  const std::string& aud = "chatalot") {
   const std::int64_t now = std::time(nullptr);
-  AccessClaims claims{sub, "someone", true, true, now - 900, now + exp_offset, "jti-1", aud};
+  // A lifetime of exactly kAccessTokenSeconds, as we issue them: anything longer is refused on
+  // its own, and would hide what each test means to refuse.
+  AccessClaims claims{sub,  "someone", true, true, now + exp_offset - kAccessTokenSeconds,
+                      now + exp_offset, "jti-1", aud};
   Result<std::string> token = sign_access_token(key, claims);
   EXPECT_TRUE(token.is_ok());
   return token.is_ok() ? *token : "";
@@ -214,6 +217,11 @@ TEST(AdminCreate, EachBadFieldValueIs400WithItsMessage) {
       {R"({"expires_in_hours":"x"})", hours_type},
       {R"({"note":")" + std::string(201, 'n') + R"("})", note_bad},
       {R"({"note":"tab\there"})", note_bad},
+      {R"({"note":"c1 \u0085 control"})", note_bad},
+      {"{\"note\":\"bidi \xE2\x80\xAE override\"}", note_bad},
+      {R"({"note":"isolate \u2066x\u2069"})", note_bad},
+      // A lone surrogate escape: a 500 from PostgreSQL before (SPEC guarantee 8).
+      {R"({"note":"ab\udc00"})", "note must be valid Unicode text"},
       {R"({"note":7})", note_type},
       {"{", "request body must be valid JSON"},
       {"not json", "request body must be valid JSON"},
@@ -414,6 +422,22 @@ std::string row_of(const std::string& table, const std::string& id) {
   const std::size_t at = table.find("\n" + id);
   if (at == std::string::npos) return "";
   return table.substr(at + 1, table.find('\n', at + 1) - at - 1);
+}
+
+// Stored text reaches the operator's terminal escaped: a note written before notes were checked
+// (or by hand) cannot move the cursor, recolour the screen or reorder what is shown.
+TEST(Cli, InviteListEscapesControlAndBidiCharacters) {
+  const std::string id = g_stack->query(
+      "INSERT INTO registration_invites (code_hash, code_hint, note)"
+      " VALUES (repeat('c', 64), 'CCCC', E'red \\x1b[31m and \\u202Etxt.exe') RETURNING id");
+  ASSERT_FALSE(id.empty());
+  const CommandResult r = g_stack->script("ctl invite list");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string row = row_of(r.output, id);
+  EXPECT_NE(row.find("red \\u{001B}[31m and \\u{202E}txt.exe"), std::string::npos) << row;
+  EXPECT_EQ(r.output.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.output.find("\xE2\x80\xAE"), std::string::npos);
+  g_stack->query("DELETE FROM registration_invites WHERE id = $1", {id});
 }
 
 TEST(Cli, InviteListShowsNoCodeAndRevokeWorks) {

@@ -100,8 +100,8 @@ std::map<std::string, std::string> fast_unlimited_env() {
           {"RATE_LIMIT_REGISTER_BURST", "100000"},
           {"RATE_LIMIT_INVITE_PER_SECOND", "10000"},
           {"RATE_LIMIT_INVITE_BURST", "100000"},
-          {"RATE_LIMIT_INVITE_GLOBAL_PER_SECOND", "10000"},
-          {"RATE_LIMIT_INVITE_GLOBAL_BURST", "100000"}};
+          {"RATE_LIMIT_INVITE_NETWORK_PER_SECOND", "10000"},
+          {"RATE_LIMIT_INVITE_NETWORK_BURST", "100000"}};
 }
 
 bool process_running(pid_t pid) {

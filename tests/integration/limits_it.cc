@@ -13,11 +13,11 @@ namespace {
 
 Stack* g_stack = nullptr;
 
-// The default per-address invite limit (0.1/s, burst 5); a global failure budget of 20 that
-// does not refill during a test; registrations limited to a burst of 3 per address.
+// The default per-address invite limit (0.1/s, burst 5); a per-network budget of 20 that does
+// not refill during a test; registrations limited to a burst of 3 per address.
 const std::map<std::string, std::string> kLimits = {
     {"RATE_LIMIT_INVITE_PER_SECOND", "0.1"},     {"RATE_LIMIT_INVITE_BURST", "5"},
-    {"RATE_LIMIT_INVITE_GLOBAL_PER_SECOND", "0.001"}, {"RATE_LIMIT_INVITE_GLOBAL_BURST", "20"},
+    {"RATE_LIMIT_INVITE_NETWORK_PER_SECOND", "0.001"}, {"RATE_LIMIT_INVITE_NETWORK_BURST", "20"},
     {"RATE_LIMIT_REGISTER_PER_SECOND", "0.001"}, {"RATE_LIMIT_REGISTER_BURST", "3"},
     {"ARGON2_MEMORY_KIB", "19456"},              {"ARGON2_ITERATIONS", "2"},
     {"REGISTRATION_MODE", "invite_only"}};
@@ -137,17 +137,43 @@ TEST_F(Limits, ForwardedForHeadersChangeNothing) {
   }
 }
 
-TEST_F(Limits, TheGlobalBudgetStopsASpreadOutAttack) {
+// The addresses of one /24 share its budget: twenty of them, one wrong guess each (each far
+// below its own burst), spend it, and then even a valid code from that network waits.
+TEST_F(Limits, OneNetworkSharesItsBudget) {
   const std::string code = create_invite();
-  // Twenty addresses, one wrong guess each: each stays far below its own burst.
   for (int i = 0; i < 20; ++i) {
     const auto res = redeem(*client_from("127.0.1." + std::to_string(i + 1)), "WRONG");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << i;
   }
-  const auto fresh = redeem(*client_from("127.0.2.1"), code);
-  ASSERT_TRUE(fresh);
-  EXPECT_EQ(fresh->status, 429) << fresh->body;
+  const auto same_network = redeem(*client_from("127.0.1.200"), code);
+  ASSERT_TRUE(same_network);
+  EXPECT_EQ(same_network->status, 429) << same_network->body;
+  EXPECT_EQ(redeem(*client_from("127.0.2.1"), code).value().status, 200);
+}
+
+// SPEC guarantee 9: failures from other networks, however many and however spread, never
+// refuse a valid code, through the invite check or registration. They are counted instead.
+TEST_F(Limits, AValidCodeIsNeverRefusedForFailuresFromOtherNetworks) {
+  const std::string code = create_invite("--max-uses 1");
+  std::vector<std::thread> attackers;
+  for (int net = 0; net < 8; ++net) {
+    attackers.emplace_back([net] {
+      for (int host = 1; host <= 4; ++host) {  // each address and network within its budget
+        auto c = client_from("127.1." + std::to_string(net) + "." + std::to_string(host));
+        for (int i = 0; i < 5; ++i) EXPECT_EQ(redeem(*c, "WRONG").value().status, 400);
+      }
+    });
+  }
+  for (auto& t : attackers) t.join();
+  EXPECT_EQ(redis_cli("GET chatalot:stats:invite-failures"), "160\n");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(redeem(*client_from("127.2.0." + std::to_string(i + 1)), code).value().status, 200);
+  }
+  const auto registered = client_from("127.2.1.1")->Post(
+      "/api/auth/register", registration_body(registrant("fresh", code)), "application/json");
+  ASSERT_TRUE(registered);
+  EXPECT_EQ(registered->status, 200) << registered->body;
 }
 
 TEST_F(Limits, FailedInviteAttemptsThroughRegistrationCountToo) {

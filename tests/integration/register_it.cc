@@ -301,10 +301,34 @@ TEST_F(Register, ConflictsComeInTheContractsOrder) {
   same_email.email = a.email;
   for (char& ch : same_email.email) ch = static_cast<char>(std::toupper(ch));  // ignoring case
   EXPECT_EQ(post(registration_body(same_email)).value().body, error_body("conflict", "email already registered"));
-  // A taken username with a bad invite: the conflict comes first.
+  // Without a usable invite nobody learns that a username or an address exists (SPEC section 3,
+  // step 7 before step 8): a taken username or e-mail with a bad invite is the invite's 400.
   Registrant both = same_name;
   both.invite_code = "ZZZZ-ZZZZ";
-  EXPECT_EQ(post(registration_body(both)).value().status, 409);
+  EXPECT_EQ(post(registration_body(both)).value().body,
+            error_body("validation_error", "invalid, expired, or fully used invite code"));
+  Registrant known_email = registrant("probe", "ZZZZ-ZZZZ");
+  known_email.email = a.email;
+  EXPECT_EQ(post(registration_body(known_email)).value().body,
+            error_body("validation_error", "invalid, expired, or fully used invite code"));
+}
+
+// A lone surrogate escape decodes to bytes that are not UTF-8: a 400 naming the field before
+// any hash, and nothing reaches PostgreSQL (SPEC guarantee 8).
+TEST_F(Register, ALoneSurrogateEscapeIsA400NamingTheField) {
+  const std::string code = create_invite("--max-uses 5");
+  const std::string before = footprint();
+  for (const char* field : {"display_name", "username", "email", "password"}) {
+    std::string body = registration_body(registrant(std::string("surrogate") + field[0], code));
+    // First in the object, so RapidJSON (which keeps the first of duplicate keys) reads it.
+    body.insert(1, std::string("\"") + field + "\":\"ab\\udc00\",");
+    const auto res = post(body);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->body,
+              error_body("validation_error", std::string(field) + " must be valid Unicode text"));
+  }
+  EXPECT_EQ(footprint(), before);
+  EXPECT_EQ(used_count(code), 0);
 }
 
 TEST_F(Register, ARejectedRegistrationSpendsNoInviteUseAndLeavesNoTrace) {

@@ -120,8 +120,8 @@ TEST(Config, DefaultsAreThoseOfAnEmptyEnvironment) {
   EXPECT_FALSE(c.rate_limit_fail_open);
   EXPECT_EQ(c.invite_limit.per_second, 0.1);
   EXPECT_EQ(c.invite_limit.burst, 5);
-  EXPECT_EQ(c.invite_global_limit.per_second, 1);
-  EXPECT_EQ(c.invite_global_limit.burst, 100);
+  EXPECT_EQ(c.invite_network_limit.per_second, 0.5);
+  EXPECT_EQ(c.invite_network_limit.burst, 25);
   EXPECT_EQ(c.register_limit.per_second, 0.05);
   EXPECT_EQ(c.register_limit.burst, 5);
   EXPECT_TRUE(c.database_url.empty());

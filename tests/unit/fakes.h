@@ -193,6 +193,16 @@ class FakeLimiter final : public Limiter {
     return Status::ok();
   }
 
+  // The failure counter of the port: kept apart from the calls, read with counter().
+  Result<long long> count(const std::string& key) override {
+    if (failure_) return *failure_;
+    return ++counters_[key];
+  }
+  long long counter(const std::string& key) const {
+    const auto it = counters_.find(key);
+    return it == counters_.end() ? 0 : it->second;
+  }
+
   // Spends the whole burst of `key` now, without recording a call: the state a client that
   // already used its budget leaves behind.
   void exhaust(const std::string& key, const RateLimit& limit) {
@@ -227,6 +237,7 @@ class FakeLimiter final : public Limiter {
   std::vector<Call> calls_;
   std::optional<Status> failure_;
   std::map<std::string, Status, std::less<>> key_failures_;
+  std::map<std::string, long long, std::less<>> counters_;
 };
 
 // Invites keyed by their normalised code. Usable: not revoked, not expired, uses left.

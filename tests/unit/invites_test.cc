@@ -23,7 +23,7 @@ using testing::invite_spec;
 
 // README's defaults.
 constexpr RateLimit kInviteLimit{0.1, 5};
-constexpr RateLimit kInviteGlobalLimit{1, 100};
+constexpr RateLimit kInviteNetworkLimit{0.5, 25};
 
 constexpr std::string_view kAddress = "203.0.113.7";
 constexpr std::string_view kCode = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345";
@@ -33,7 +33,10 @@ const std::optional<std::string> kAdmin = "22222222-0000-4000-8000-000000000001"
 
 // core/limits.cc keeps these keys to itself; they are the Redis key names operators see.
 std::string invite_key(std::string_view addr) { return "chatalot:rl:invite:" + client_key(addr); }
-const std::string kGlobalFailuresKey = "chatalot:rl:invite-failures";
+std::string network_budget_key(std::string_view addr) {
+  return "chatalot:rl:invite-net:" + network_key(addr);
+}
+const std::string kFailuresCounter(kInviteFailuresKey);
 
 std::string body_with(std::string_view code) {
   return R"({"invite_code":")" + std::string(code) + R"("})";
@@ -57,14 +60,14 @@ class InviteBudgetTest : public ::testing::Test {
  protected:
   FakeClock clock;
   FakeLimiter limiter{clock};
-  InviteBudget budget{limiter, kInviteLimit, kInviteGlobalLimit};
+  InviteBudget budget{limiter, kInviteLimit, kInviteNetworkLimit};
 };
 
-TEST_F(InviteBudgetTest, BeginTakesFromTheAddressAndPeeksAtTheGlobalFailures) {
+TEST_F(InviteBudgetTest, BeginTakesFromTheAddressThenFromItsNetwork) {
   ASSERT_TRUE(budget.begin(kAddress).is_ok());
   EXPECT_EQ(limiter.calls(),
             (std::vector<FakeLimiter::Call>{{invite_key(kAddress), LimitMode::kTake},
-                                            {kGlobalFailuresKey, LimitMode::kPeek}}));
+                                            {network_budget_key(kAddress), LimitMode::kTake}}));
 }
 
 TEST_F(InviteBudgetTest, ValidCodesGiveTheAttemptBackSoTheyNeverRunOut) {
@@ -73,10 +76,11 @@ TEST_F(InviteBudgetTest, ValidCodesGiveTheAttemptBackSoTheyNeverRunOut) {
     budget.finish(kAddress, true);
   }
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 20);
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 0);
+  EXPECT_EQ(limiter.count(network_budget_key(kAddress), LimitMode::kRefund), 20);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 0);
 }
 
-TEST_F(InviteBudgetTest, FailuresCountPerAddressAndGlobally) {
+TEST_F(InviteBudgetTest, FailuresSpendTheAddressAndNetworkBudgetsAndAreCounted) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(budget.begin(kAddress).is_ok()) << i;
     budget.finish(kAddress, false);
@@ -85,10 +89,10 @@ TEST_F(InviteBudgetTest, FailuresCountPerAddressAndGlobally) {
   EXPECT_EQ(limited.code(), Code::kResourceExhausted);
   EXPECT_EQ(limited.message(), Msg::kRateLimited.text());
   EXPECT_EQ(limited.retry_after(), 10);  // one interval at 0.1/s
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 5);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 5);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 0);
-  // A limited attempt does not look at the global budget.
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kPeek), 5);
+  // A limited attempt does not spend its network's budget.
+  EXPECT_EQ(limiter.count(network_budget_key(kAddress), LimitMode::kTake), 5);
   // Another address is not limited, and ten seconds later this one may try once more.
   EXPECT_TRUE(budget.begin("198.51.100.1").is_ok());
   clock.advance(10);
@@ -101,16 +105,18 @@ TEST_F(InviteBudgetTest, AddressesOfOneIpv6Slash64ShareABudget) {
   EXPECT_TRUE(budget.begin("2001:db8:1:3::1").is_ok());
 }
 
-TEST_F(InviteBudgetTest, ExhaustedGlobalFailuresRefuseAndGiveTheAddressItsAttemptBack) {
-  limiter.exhaust(kGlobalFailuresKey, kInviteGlobalLimit);
+TEST_F(InviteBudgetTest, AnExhaustedNetworkRefusesAndGivesTheAddressItsAttemptBack) {
+  limiter.exhaust(network_budget_key(kAddress), kInviteNetworkLimit);
   const Status refused = budget.begin(kAddress);
   EXPECT_EQ(refused.code(), Code::kResourceExhausted);
   EXPECT_GE(refused.retry_after(), 1);
   EXPECT_EQ(limiter.calls(),
             (std::vector<FakeLimiter::Call>{{invite_key(kAddress), LimitMode::kTake},
-                                            {kGlobalFailuresKey, LimitMode::kPeek},
+                                            {network_budget_key(kAddress), LimitMode::kTake},
                                             {invite_key(kAddress), LimitMode::kRefund}}));
-  // Given back for real: with a global budget that has room again, the address still has all
+  // Another network is not affected.
+  EXPECT_TRUE(budget.begin("203.0.114.7").is_ok());
+  // Given back for real: with a network budget that has room again, the address still has all
   // five attempts.
   InviteBudget roomier{limiter, kInviteLimit, RateLimit{1, 1000}};
   for (int i = 0; i < 5; ++i) {
@@ -138,7 +144,7 @@ class CheckInvite : public ::testing::Test {
     return check_invite(body, addr, deps);
   }
 
-  InviteCheckPolicy policy{RegistrationMode::kInviteOnly, kInviteLimit, kInviteGlobalLimit};
+  InviteCheckPolicy policy{RegistrationMode::kInviteOnly, kInviteLimit, kInviteNetworkLimit};
   FakeClock clock;
   FakeLimiter limiter{clock};
   FakeInviteStore invites{clock};
@@ -163,7 +169,7 @@ TEST_F(CheckInvite, ValidCodeAnswersExpiryAndUsesLeftAndConsumesNothing) {
   ASSERT_EQ(invites.lookups().size(), 1U);
   EXPECT_EQ(invites.lookups()[0], kNormalisedCode);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 1);
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 0);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 0);
 }
 
 TEST_F(CheckInvite, UnlimitedInviteHasNoExpiryAndNoUseCount) {
@@ -194,7 +200,7 @@ TEST_F(CheckInvite, BudgetComesBeforeTheBodyAndTheBodySpendsTheAttempt) {
   // lookup, so they count against no one else.
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kTake), 2);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 0);
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 0);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 0);
   EXPECT_TRUE(invites.lookups().empty());
 }
 
@@ -219,8 +225,9 @@ TEST_F(CheckInvite, UnknownExpiredRevokedAndUsedUpAreOneMessage) {
         << code;
   }
   EXPECT_EQ(invites.lookups().size(), 4U);
-  // Each failure counts against the global budget and keeps the address's attempt.
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 4);
+  // Each failure is counted and keeps the address's and the network's attempt.
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 4);
+  EXPECT_EQ(limiter.count(network_budget_key(kAddress), LimitMode::kRefund), 0);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 0);
 }
 
@@ -230,7 +237,7 @@ TEST_F(CheckInvite, CodeThatCannotBeNormalisedIsInvalidWithoutALookup) {
   EXPECT_TRUE(refused(check(body_with(std::string(300, 'A'))), Code::kInvalidArgument,
                       Msg::kInviteInvalid));
   EXPECT_TRUE(invites.lookups().empty());
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 3);  // still a failed guess
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 3);  // still a failed guess
 }
 
 TEST_F(CheckInvite, LimitedAddressGets429WithRetryAfterEvenForAValidCode) {
@@ -252,8 +259,8 @@ TEST_F(CheckInvite, SixthFailureFromOneAddressIs429) {
   EXPECT_TRUE(check(body_with(kCode), "198.51.100.1").is_ok());
 }
 
-TEST_F(CheckInvite, ExhaustedGlobalBudgetIs429AndGivesTheAttemptBack) {
-  limiter.exhaust(kGlobalFailuresKey, kInviteGlobalLimit);
+TEST_F(CheckInvite, ExhaustedNetworkBudgetIs429AndGivesTheAttemptBack) {
+  limiter.exhaust(network_budget_key(kAddress), kInviteNetworkLimit);
   EXPECT_TRUE(refused(check(body_with(kCode)), Code::kResourceExhausted, Msg::kRateLimited));
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kTake), 1);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 1);
@@ -266,7 +273,32 @@ TEST_F(CheckInvite, FailedLookupIsTheStoresStatusAndGivesTheAttemptBack) {
   EXPECT_TRUE(refused(r, Code::kUnavailable, Msg::kUnavailable));
   EXPECT_EQ(r.status().detail(), "PostgreSQL: connection to server was lost");
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 1);
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 0);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 0);
+}
+
+// SPEC guarantee 9: failures made from other networks, however many, never refuse a valid code.
+TEST_F(CheckInvite, AValidCodeIsNeverRefusedForFailuresFromOtherNetworks) {
+  for (int net = 0; net < 200; ++net) {
+    for (int host = 1; host <= 6; ++host) {
+      const std::string addr = "10." + std::to_string(net) + ".0." + std::to_string(host);
+      (void)check(body_with(kUnknownCode), addr);
+    }
+  }
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 1200);
+  EXPECT_TRUE(check(body_with(kCode), "192.0.2.1").is_ok());
+}
+
+// The addresses of one /24 share its larger budget: 25 different hosts failing once each spend
+// it, and then even a valid code from that network waits.
+TEST_F(CheckInvite, OneNetworkSharesOneLargerBudget) {
+  for (int host = 1; host <= 25; ++host) {
+    EXPECT_TRUE(refused(check(body_with(kUnknownCode), "198.51.100." + std::to_string(host)),
+                        Code::kInvalidArgument, Msg::kInviteInvalid))
+        << host;
+  }
+  EXPECT_TRUE(refused(check(body_with(kCode), "198.51.100.200"), Code::kResourceExhausted,
+                      Msg::kRateLimited));
+  EXPECT_TRUE(check(body_with(kCode), "198.51.101.1").is_ok());
 }
 
 TEST_F(CheckInvite, UnreachableLimiterIs503WithoutALookup) {
@@ -306,7 +338,7 @@ TEST_F(CreateInvite, CodeComesFromRandomAndTheStoreGetsItNormalised) {
   EXPECT_EQ(r->invite.id, stored->id);
   EXPECT_EQ(r->invite.code_hint, "0123");
   // The code shown redeems the invite.
-  InviteCheckPolicy policy{RegistrationMode::kInviteOnly, kInviteLimit, kInviteGlobalLimit};
+  InviteCheckPolicy policy{RegistrationMode::kInviteOnly, kInviteLimit, kInviteNetworkLimit};
   FakeLimiter limiter{clock};
   InviteCheckDeps deps{policy, invites, limiter};
   EXPECT_TRUE(check_invite(body_with(r->code), kAddress, deps).is_ok());

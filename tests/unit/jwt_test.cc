@@ -209,6 +209,18 @@ TEST_F(Jwt, RejectsATokenIssuedInTheFuture) {
   expect_invalid(token_, kNow - kLeeway - 1);
 }
 
+TEST_F(Jwt, RefusesALifetimeLongerThanTheAccessTokens) {
+  // Signed with our key but claiming a year, or an exp before its iat: not a token we issue.
+  for (const std::string_view exp : {R"("exp":1731536000)", R"("exp":1700000901)", R"("exp":1699999999)"}) {
+    expect_invalid(signed_token(*key_, kGoodHeader, payload_with(R"("exp":1700000900)", exp)));
+  }
+  EXPECT_TRUE(verify_access_token(*key_,
+                                  signed_token(*key_, kGoodHeader,
+                                               payload_with(R"("exp":1700000900)", R"("exp":1700000100)")),
+                                  kNow, kLeeway)
+                  .is_ok());
+}
+
 TEST_F(Jwt, RejectsGarbage) {
   const std::vector<std::string> parts = split(token_);
   for (const std::string& bad :

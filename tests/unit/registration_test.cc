@@ -32,7 +32,7 @@ using testing::invite_spec;
 // that budget meet it, while a limited address still waits one interval (20 s).
 constexpr RateLimit kRegisterLimit{0.05, 1000};
 constexpr RateLimit kInviteLimit{0.1, 5};
-constexpr RateLimit kInviteGlobalLimit{1, 100};
+constexpr RateLimit kInviteNetworkLimit{0.5, 25};
 
 constexpr std::string_view kAddress = "203.0.113.7";
 constexpr std::string_view kRequestId = "req-1";
@@ -43,7 +43,10 @@ constexpr std::string_view kPassword = "Correct-horse-9";
 // core/limits.cc keeps the invite budget's keys to itself; they are Redis key names that
 // operators see, so spelling them out here also pins them.
 std::string invite_key(std::string_view addr) { return "chatalot:rl:invite:" + client_key(addr); }
-const std::string kGlobalFailuresKey = "chatalot:rl:invite-failures";
+std::string network_budget_key(std::string_view addr) {
+  return "chatalot:rl:invite-net:" + network_key(addr);
+}
+const std::string kFailuresCounter(kInviteFailuresKey);
 
 std::string json_string(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -131,7 +134,7 @@ class RegisterAccount : public ::testing::Test {
   int invite_uses() const { return static_cast<int>(invites.find(kInviteCode)->used_count); }
 
   RegistrationPolicy policy{RegistrationMode::kInviteOnly, kRegisterLimit, kInviteLimit,
-                            kInviteGlobalLimit};
+                            kInviteNetworkLimit};
   FakeClock clock;
   FakeLimiter limiter{clock};
   FakeInviteStore invites{clock};
@@ -293,7 +296,7 @@ TEST_F(RegisterAccount, KeysAreCheckedInTheContractsOrder) {
   expect_refused_without_io();
 }
 
-// --- The read-only look: uniqueness, then (currently) the invite ------------------------------
+// --- The read-only look: the invite (in invite_only mode), then uniqueness --------------------
 
 TEST_F(RegisterAccount, TakenUsernameIs409BeforeTakenEmailIgnoringCase) {
   accounts.add("Alice", "alice@example.com");
@@ -307,37 +310,39 @@ TEST_F(RegisterAccount, TakenUsernameIs409BeforeTakenEmailIgnoringCase) {
   EXPECT_EQ(hasher.calls(), 0);
 }
 
-// The code checks uniqueness BEFORE the invite (registration.cc check_before_hash), although
-// SPEC section 3 now lists the invite first (step 7) so that a caller without a usable invite
-// cannot probe which usernames exist. This test pins the current order; it has to flip when
-// the order is changed.
-TEST_F(RegisterAccount, UniquenessIsCurrentlyCheckedBeforeTheInvite) {
-  accounts.add("alice", "someone@example.com");
+// SPEC section 3, steps 7 and 8: without a usable invite nobody learns which usernames or
+// e-mail addresses exist; the answer is the invite's, and uniqueness is not even asked.
+TEST_F(RegisterAccount, TheInviteIsCheckedBeforeUniqueness) {
+  accounts.add("alice", "alice@example.com");
   EXPECT_TRUE(refused(register_with(Body().set("invite_code", json_string(kUnknownCode))),
-                      Code::kAlreadyExists, Msg::kUsernameTaken));
-  EXPECT_FALSE(limiter.touched("chatalot:rl:invite"));  // no invite budget spent
-  EXPECT_TRUE(invites.lookups().empty());
+                      Code::kInvalidArgument, Msg::kInviteInvalid));
+  EXPECT_EQ(accounts.taken_calls(), 0);
+  // With a usable invite the taken username is reported, and the invite is not spent.
+  EXPECT_TRUE(refused(register_with(Body()), Code::kAlreadyExists, Msg::kUsernameTaken));
+  EXPECT_EQ(invite_uses(), 0);
 }
 
-TEST_F(RegisterAccount, FailingUniquenessLookupIs503AndSpendsNoInviteBudget) {
+TEST_F(RegisterAccount, FailingUniquenessLookupIs503AfterTheInviteWasGivenBack) {
   accounts.failures.taken = unavailable("PostgreSQL: server closed the connection unexpectedly");
   Result<Registered> r = register_with(Body());
   EXPECT_TRUE(refused(r, Code::kUnavailable, Msg::kUnavailable));
   EXPECT_NE(r.status().detail().find("server closed the connection"), std::string::npos);
   EXPECT_EQ(r.status().message().find("PostgreSQL"), std::string::npos);
-  EXPECT_FALSE(limiter.touched("chatalot:rl:invite"));
+  // The valid invite gave its attempt back before uniqueness was asked.
+  EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 1);
   expect_nothing_hashed_or_stored();
 }
 
 // --- The invite and its budgets ---------------------------------------------------------------
 
-TEST_F(RegisterAccount, UnknownInviteIsRefusedAndCountedAgainstTheGlobalFailures) {
+TEST_F(RegisterAccount, UnknownInviteIsRefusedAndCounted) {
   EXPECT_TRUE(refused(register_with(Body().set("invite_code", json_string(kUnknownCode))),
                       Code::kInvalidArgument, Msg::kInviteInvalid));
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kTake), 1);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 0);  // the failure counts
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kPeek), 1);
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 1);
+  EXPECT_EQ(limiter.count(network_budget_key(kAddress), LimitMode::kTake), 1);
+  EXPECT_EQ(limiter.count(network_budget_key(kAddress), LimitMode::kRefund), 0);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 1);
   expect_nothing_hashed_or_stored();
 }
 
@@ -353,7 +358,7 @@ TEST_F(RegisterAccount, ExpiredRevokedAndUsedUpInvitesAreAllInvalid) {
                         Code::kInvalidArgument, Msg::kInviteInvalid))
         << code;
   }
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 4);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 4);
   expect_nothing_hashed_or_stored();
 }
 
@@ -361,7 +366,7 @@ TEST_F(RegisterAccount, ValidInviteGivesTheAttemptBackAndIsConsumedOnce) {
   ASSERT_TRUE(register_with(Body()).is_ok());
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kTake), 1);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 1);
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 0);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 0);
   EXPECT_EQ(invite_uses(), 1);
   ASSERT_EQ(accounts.users().size(), 1U);
   EXPECT_EQ(accounts.users()[0].account.invite_code, "ABCDEFGHJKMNPQRSTVWXYZ012345");
@@ -383,7 +388,7 @@ TEST_F(RegisterAccount, FailedInviteLookupIs503AndGivesTheAttemptBack) {
   EXPECT_TRUE(refused(r, Code::kUnavailable, Msg::kUnavailable));
   EXPECT_NE(r.status().detail().find("could not connect"), std::string::npos);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 1);
-  EXPECT_EQ(limiter.count(kGlobalFailuresKey, LimitMode::kTake), 0);
+  EXPECT_EQ(limiter.counter(kFailuresCounter), 0);
   expect_nothing_hashed_or_stored();
 }
 
@@ -405,8 +410,8 @@ TEST_F(RegisterAccount, FiveFailedInvitesLimitTheAddress) {
   EXPECT_EQ(invites.lookups().size(), 5U);
 }
 
-TEST_F(RegisterAccount, ExhaustedGlobalFailuresAre429AndGiveTheAddressItsAttemptBack) {
-  limiter.exhaust(kGlobalFailuresKey, kInviteGlobalLimit);
+TEST_F(RegisterAccount, AnExhaustedNetworkIs429AndGivesTheAddressItsAttemptBack) {
+  limiter.exhaust(network_budget_key(kAddress), kInviteNetworkLimit);
   EXPECT_TRUE(refused(register_with(Body()), Code::kResourceExhausted, Msg::kRateLimited));
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kTake), 1);
   EXPECT_EQ(limiter.count(invite_key(kAddress), LimitMode::kRefund), 1);
