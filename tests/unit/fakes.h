@@ -24,6 +24,7 @@
 #include "core/auth.h"
 #include "core/codes.h"
 #include "core/invites.h"
+#include "core/limits.h"
 #include "core/ports.h"
 #include "core/registration.h"
 #include "core/status.h"
@@ -160,6 +161,16 @@ struct FakeKeyChecks final : KeyChecks {
     return signature_valid;
   }
 };
+
+// core/limits.cc keeps the invite budget's keys to itself; they are the Redis key names that
+// operators see, so spelling them out here also pins them.
+inline std::string invite_key(std::string_view addr) {
+  return "chatalot:rl:invite:" + client_key(addr);
+}
+inline std::string network_budget_key(std::string_view addr) {
+  return "chatalot:rl:invite-net:" + network_key(addr);
+}
+inline const std::string kFailuresCounter(kInviteFailuresKey);
 
 // GCRA per key, in memory, as limits/gcra.cc's script does it in Redis: whole milliseconds,
 // a take or a refund moves the key's theoretical arrival time by one emission interval, a peek

@@ -101,6 +101,26 @@ TEST(Http, BodyLimitIsCheckedFromContentLength) {
   EXPECT_EQ(check_request(bad, kPost).code(), Code::kInvalidArgument);
 }
 
+// check_request's refusals as the client receives them, through the renderer.
+TEST(CheckRequest, PostToGetEndpointIs405WithAllow) {
+  const Response r = render_error(check_request(post("application/json", 2), kGet));
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.body,
+            R"({"error":{"code":"method_not_allowed","message":"method POST is not allowed"}})");
+}
+
+TEST(CheckRequest, TextPlainIs415) {
+  const Response r = render_error(check_request(post("text/plain", 2), kPost));
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(r.body, R"({"error":{"code":"unsupported_media_type","message":"Content-Type must be application/json"}})");
+}
+
+TEST(CheckRequest, BodyOverTheLimitIs413) {
+  const Response r = render_error(check_request(post("application/json", 65537), kPost));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.body, R"({"error":{"code":"payload_too_large","message":"request body must be at most 65536 bytes"}})");
+}
+
 TEST(Json, MalformedBodiesAreValidationErrors) {
   EXPECT_TRUE(parse_json_object(R"({"a":1})").is_ok());
   EXPECT_EQ(parse_json_object("{").status().message(), "request body must be valid JSON");

@@ -31,12 +31,9 @@ constexpr std::string_view kNormalisedCode = "ABCDEFGHJKMNPQRSTVWXYZ012345";
 constexpr std::string_view kUnknownCode = "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ";
 const std::optional<std::string> kAdmin = "22222222-0000-4000-8000-000000000001";
 
-// core/limits.cc keeps these keys to itself; they are the Redis key names operators see.
-std::string invite_key(std::string_view addr) { return "chatalot:rl:invite:" + client_key(addr); }
-std::string network_budget_key(std::string_view addr) {
-  return "chatalot:rl:invite-net:" + network_key(addr);
-}
-const std::string kFailuresCounter(kInviteFailuresKey);
+using testing::invite_key;
+using testing::network_budget_key;
+using testing::kFailuresCounter;
 
 std::string body_with(std::string_view code) {
   return R"({"invite_code":")" + std::string(code) + R"("})";

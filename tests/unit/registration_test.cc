@@ -40,13 +40,9 @@ constexpr std::string_view kInviteCode = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345";
 constexpr std::string_view kUnknownCode = "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ";
 constexpr std::string_view kPassword = "Correct-horse-9";
 
-// core/limits.cc keeps the invite budget's keys to itself; they are Redis key names that
-// operators see, so spelling them out here also pins them.
-std::string invite_key(std::string_view addr) { return "chatalot:rl:invite:" + client_key(addr); }
-std::string network_budget_key(std::string_view addr) {
-  return "chatalot:rl:invite-net:" + network_key(addr);
-}
-const std::string kFailuresCounter(kInviteFailuresKey);
+using testing::invite_key;
+using testing::network_budget_key;
+using testing::kFailuresCounter;
 
 std::string json_string(std::string_view s) { return "\"" + std::string(s) + "\""; }
 

@@ -362,38 +362,5 @@ TEST(DependencyFailure, MisconfiguredPasswordHashingIsTheFixed500) {
   expect_no_leak(r, hash.status(), {"misconfigured"});
 }
 
-// check_request's answers, as the client receives them (http_test.cc checks what passes).
-
-const EndpointRules kGetHead{{"GET", "HEAD"}, false};
-const EndpointRules kJsonPost{{"POST"}, true};
-
-Request post(std::string content_type, std::optional<std::size_t> length) {
-  Request r;
-  r.method = "POST";
-  r.content_type = std::move(content_type);
-  r.content_length = length;
-  return r;
-}
-
-TEST(CheckRequest, PostToGetEndpointIs405WithAllow) {
-  const Response r = render_error(check_request(post("application/json", 2), kGetHead));
-  EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(single_header(r, "Allow"), "GET, HEAD");
-  EXPECT_EQ(r.body,
-            R"({"error":{"code":"method_not_allowed","message":"method POST is not allowed"}})");
-}
-
-TEST(CheckRequest, TextPlainIs415) {
-  const Response r = render_error(check_request(post("text/plain", 2), kJsonPost));
-  EXPECT_EQ(r.status, 415);
-  EXPECT_EQ(r.body, R"({"error":{"code":"unsupported_media_type","message":"Content-Type must be application/json"}})");
-}
-
-TEST(CheckRequest, BodyOverTheLimitIs413) {
-  const Response r = render_error(check_request(post("application/json", 65537), kJsonPost));
-  EXPECT_EQ(r.status, 413);
-  EXPECT_EQ(r.body, R"({"error":{"code":"payload_too_large","message":"request body must be at most 65536 bytes"}})");
-}
-
 }  // namespace
 }  // namespace chatalot
