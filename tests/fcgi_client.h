@@ -3,16 +3,22 @@
 
 #include <fastcgi.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace chatalot::testing {
 
-inline std::string record(std::uint8_t type, std::string_view content, std::uint16_t id = 1) {
+// One record; `padding` bytes follow the content, as the protocol allows (nginx pads to 8).
+inline std::string record(std::uint8_t type, std::string_view content, std::uint16_t id = 1,
+                          std::uint8_t padding = 0) {
   std::string r;
   r += static_cast<char>(FCGI_VERSION_1);
   r += static_cast<char>(type);
@@ -20,9 +26,10 @@ inline std::string record(std::uint8_t type, std::string_view content, std::uint
   r += static_cast<char>(id & 0xff);
   r += static_cast<char>(content.size() >> 8);
   r += static_cast<char>(content.size() & 0xff);
-  r += '\0';
+  r += static_cast<char>(padding);
   r += '\0';
   r += content;
+  r.append(padding, '\0');
   return r;
 }
 
@@ -68,9 +75,10 @@ inline std::string whole_request(const std::vector<std::pair<std::string, std::s
   return out;
 }
 
+// On a socket; a peer that went away is a false, not a SIGPIPE.
 inline bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n <= 0) return false;
     data.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -102,6 +110,80 @@ inline std::string read_response(int fd, bool* ended, int timeout_ms = 5000) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n <= 0) return out;
     in.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+struct Record {
+  std::uint8_t type = 0;
+  std::uint16_t id = 0;
+  std::string content;
+};
+
+// Reads the records a server sends, one at a time, across reads.
+class RecordReader {
+ public:
+  explicit RecordReader(int fd) : fd_(fd) {}
+  // The next record; nullopt when none came within timeout_ms or the connection ended.
+  std::optional<Record> next(int timeout_ms = 5000) {
+    for (;;) {
+      if (in_.size() >= 8) {
+        const auto* h = reinterpret_cast<const std::uint8_t*>(in_.data());
+        const std::size_t len = (static_cast<std::size_t>(h[4]) << 8) | h[5];
+        const std::size_t total = 8 + len + h[6];
+        if (in_.size() >= total) {
+          Record r{h[1], static_cast<std::uint16_t>((h[2] << 8) | h[3]), in_.substr(8, len)};
+          in_.erase(0, total);
+          return r;
+        }
+      }
+      pollfd pfd{fd_, POLLIN, 0};
+      if (::poll(&pfd, 1, timeout_ms) <= 0) return std::nullopt;
+      char buf[65536];
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) return std::nullopt;
+      in_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  // The STDOUT stream of the next response, through its END_REQUEST; nullopt when it did not
+  // end within timeout_ms per record. Unlike read_response(), keeps what follows it.
+  std::optional<std::string> response(int timeout_ms = 5000) {
+    std::string out;
+    while (const std::optional<Record> r = next(timeout_ms)) {
+      if (r->type == FCGI_END_REQUEST) return out;
+      if (r->type == FCGI_STDOUT) out += r->content;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  int fd_;
+  std::string in_;
+};
+
+// Connects an existing socket to a unix socket path.
+inline bool connect_unix_fd(int fd, const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  return ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+// A connected unix stream socket, or -1.
+inline int unix_stream_to(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect_unix_fd(fd, path)) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+// Whether the peer ended the connection (EOF or reset) within timeout_ms; input before the end
+// is skipped.
+inline bool ends_within(int fd, int timeout_ms) {
+  for (;;) {
+    pollfd pfd{fd, POLLIN, 0};
+    if (::poll(&pfd, 1, timeout_ms) <= 0) return false;
+    char buf[4096];
+    if (::read(fd, buf, sizeof buf) <= 0) return true;
   }
 }
 

@@ -158,6 +158,12 @@ constexpr Variable kVariables[] = {
     {"WORKER_THREADS", "16", kNeedNothing, kPlain, Integer{&Config::worker_threads, 1, 1024}},
     {"REQUEST_TIMEOUT_MS", "30000", kNeedNothing, kPlain,
      Integer{&Config::request_timeout_ms, 100, 600000}},
+    // Longer than nginx's upstream keepalive_timeout (60 s): nginx closes its idle connections
+    // first, and never sends a request on one the handler is closing.
+    {"IDLE_TIMEOUT_MS", "75000", kNeedNothing, kPlain,
+     Integer{&Config::idle_timeout_ms, 100, 3600000}},
+    // 0: RLIMIT_NOFILE less a reserve (http/server.h connection_limit); a number only lowers it.
+    {"MAX_CONNECTIONS", "0", kNeedNothing, kPlain, Integer{&Config::max_connections, 0, 65536}},
     // The OWASP floor is m=19 MiB (19456 KiB), t=2: nothing lower is accepted.
     {"ARGON2_MEMORY_KIB", "65536", kNeedNothing, kPlain,
      Integer{&Config::argon2_memory_kib, 19456, 4 * 1024 * 1024}},

@@ -53,7 +53,9 @@ struct Config {
   std::string jwt_private_key_path;
   std::string jwt_public_key_path;
   int worker_threads{};
-  int request_timeout_ms{};
+  int request_timeout_ms{};  // one deadline per FastCGI request, from its first byte
+  int idle_timeout_ms{};     // a kept FastCGI connection with no request begun is closed after it
+  int max_connections{};     // FastCGI connections per process; 0: what the descriptor limit allows
   int argon2_memory_kib{};
   int argon2_iterations{};
   int argon2_max_concurrent{};  // hashes at once per process; each holds argon2_memory_kib

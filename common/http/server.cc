@@ -1,23 +1,25 @@
 #include "http/server.h"
 
 #include <fcntl.h>
-#include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,11 +30,21 @@
 namespace chatalot {
 namespace {
 
-constexpr int kSystemdFirstFd = 3;  // SD_LISTEN_FDS_START
-constexpr auto kDrainWindow = std::chrono::seconds(2);
+using Clock = std::chrono::steady_clock;
 
-// The self-pipe written by the signal handler: once readable it stays readable, so every
-// worker sees it.
+constexpr auto kDrainWindow = std::chrono::seconds(2);
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+constexpr auto kStopSweepInterval = std::chrono::milliseconds(50);  // exit soon after the last
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+constexpr auto kLogInterval = std::chrono::seconds(1);  // for lines an attack could repeat
+constexpr int kReservedFds = 32;           // standard streams, listener, epoll, pipes, files...
+constexpr int kReservedFdsPerThread = 4;   // ...and each worker's PostgreSQL and Redis sockets
+constexpr int kMaxConnections = 65536;
+// epoll data of the two descriptors that are not connections (a connection's is slot | seq).
+constexpr std::uint64_t kListenerTag = ~std::uint64_t{0};
+constexpr std::uint64_t kExitTag = kListenerTag - 1;
+
+// The self-pipe written by the signal handler, read by serve()'s own thread.
 int g_wake_read = -1;
 int g_wake_write = -1;
 std::atomic<bool> g_stopping{false};
@@ -45,201 +57,409 @@ void on_stop_signal(int /*signo*/) {
   errno = saved;
 }
 
-Status errno_status(const std::string& what) {
-  return unavailable(what + ": " + std::strerror(errno));
-}
+std::int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
 
-bool is_listening_socket(int fd) {
-  int accepting = 0;
-  socklen_t len = sizeof accepting;
-  return ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting != 0;
-}
-
-Result<int> listen_unix(const std::string& path) {
-  sockaddr_un addr{};
-  if (path.empty() || path.size() >= sizeof addr.sun_path) {
-    return Status(Code::kFailedPrecondition, "unix socket path is empty or too long: " + path);
-  }
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno_status("socket");
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::chmod(path.c_str(), 0660) != 0 || ::listen(fd, SOMAXCONN) != 0) {
-    Status s = errno_status("listen on unix:" + path);
-    ::close(fd);
-    return s;
-  }
-  return fd;
-}
-
-Result<int> listen_tcp(const std::string& spec) {
-  const std::size_t colon = spec.rfind(':');
-  if (colon == std::string::npos || colon + 1 == spec.size()) {
-    return Status(Code::kFailedPrecondition, "--listen wants unix:PATH or HOST:PORT, got " + spec);
-  }
-  std::string host = spec.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string port = spec.substr(colon + 1);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
-      rc != 0) {
-    return Status(Code::kFailedPrecondition, "cannot resolve " + spec + ": " + gai_strerror(rc));
-  }
-  Status last = unavailable("no address for " + spec);
-  int result = -1;
-  for (addrinfo* ai = found; ai != nullptr && result < 0; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
-      result = fd;
-    } else {
-      last = errno_status("listen on " + spec);
-      ::close(fd);
-    }
-  }
-  ::freeaddrinfo(found);
-  if (result < 0) return last;
-  return result;
-}
-
-// The socket systemd passed (exactly one, for this process), or -1.
-int systemd_socket() {
-  const char* fds = std::getenv("LISTEN_FDS");  // NOLINT(concurrency-mt-unsafe): start-up only
-  const char* pid = std::getenv("LISTEN_PID");  // NOLINT(concurrency-mt-unsafe)
-  if (fds == nullptr || pid == nullptr || std::atoi(pid) != ::getpid() || std::atoi(fds) != 1) {
-    return -1;
-  }
-  ::unsetenv("LISTEN_FDS");  // NOLINT(concurrency-mt-unsafe)
-  ::unsetenv("LISTEN_PID");  // NOLINT(concurrency-mt-unsafe)
-  ::unsetenv("LISTEN_FDNAMES");  // NOLINT(concurrency-mt-unsafe)
-  ::fcntl(kSystemdFirstFd, F_SETFD, FD_CLOEXEC);
-  return kSystemdFirstFd;
-}
-
-// Serves one request on a connection whose first bytes have arrived (or are about to: nginx
-// connected to send it). Returns whether the connection may carry another request.
-bool serve_one(FcgiConnection& conn, const EndpointRules& rules, Worker& worker) {
-  Request request;
-  if (conn.read_head(&request) != FcgiConnection::Next::kRequest) return false;
-  const auto start = std::chrono::steady_clock::now();
-  Status status = check_request(request, rules);
-  if (status.is_ok()) status = conn.read_body(&request, kMaxBodyBytes);
-  const Response response =
-      status.is_ok() ? dispatch(worker, request) : render_error(status, request.request_id);
-  const bool sent = conn.write_response(response, request.method == "HEAD", request.request_id);
-  log_request(request.method, request.path, response.status,
-              std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - start),
-              request.request_id);
-  // A refused request may have left its body unread: the connection cannot carry another.
-  return sent && status.is_ok() && conn.keep_conn();
-}
-
-// The open connections, by descriptor. A descriptor is in one thread's hands at a time: epoll
-// hands each ready one to a single worker (one-shot) and that worker parks it again, so a slot
-// needs no lock. The connections still parked at exit are freed with the table.
-class Connections {
+// Lets a line through at most once per kLogInterval: for what an attack could repeat.
+class Throttle {
  public:
-  Connections() {
-    rlimit limit{};
-    ::getrlimit(RLIMIT_NOFILE, &limit);
-    slots_.resize(std::min<rlim_t>(limit.rlim_cur, 1 << 20));
+  bool allow(Clock::time_point now) {
+    std::int64_t next = next_.load(std::memory_order_relaxed);
+    return ticks(now) >= next &&
+           next_.compare_exchange_strong(next, ticks(now + kLogInterval), std::memory_order_relaxed);
   }
-  // A connection beyond the table is served, but not parked: the caller owns it.
-  bool parkable(int fd) const { return static_cast<std::size_t>(fd) < slots_.size(); }
-  void park(std::unique_ptr<FcgiConnection> conn) {
-    slots_[static_cast<std::size_t>(conn->fd())] = std::move(conn);
-  }
-  FcgiConnection& at(int fd) { return *slots_[static_cast<std::size_t>(fd)]; }
-  void close(int fd) { slots_[static_cast<std::size_t>(fd)].reset(); }
 
  private:
-  std::vector<std::unique_ptr<FcgiConnection>> slots_;
+  std::atomic<std::int64_t> next_{0};
+};
+
+// A slot's word is seq << 2 | hold. Its transitions, each one compare-and-swap or a store by
+// the only thread that may make it:
+//   add()    free(s)   -> owned(s)     the accepting worker
+//   take()   parked(s) -> owned(s)     the worker whose epoll event carries s
+//   claim()  parked(s) -> owned(s)     the sweeper, or a worker evicting at the limit
+//   park()   owned(s)  -> parked(s+1)  the holder, after arming epoll with s+1; an event that
+//                                      comes before finds owned(s) and marks it ready(s), and
+//                                      the holder then keeps it as owned(s+1) and serves again
+//   close()  owned(s)  -> free(s+1)    the holder
+// So of an event, the sweeper and an eviction exactly one wins a parked connection, and an
+// event from an earlier park or an earlier connection of the slot (a reused descriptor)
+// matches nothing and is ignored. Only the low 32 bits of s travel in the event.
+enum Hold : std::uint64_t {
+  kFree = 0,
+  kOwned = 1,       // in one thread's hands (a worker's, or the sweeper's while it closes)
+  kParked = 2,      // in the epoll set: the next event or the sweeper takes it
+  kOwnedReady = 3,  // owned, and its event already came while the owner was parking it
+};
+constexpr std::uint64_t word_of(std::uint64_t seq, Hold hold) { return seq << 2 | hold; }
+constexpr std::uint64_t seq_of(std::uint64_t word) { return word >> 2; }
+constexpr Hold hold_of(std::uint64_t word) { return static_cast<Hold>(word & 3); }
+constexpr std::uint64_t event_data(std::uint32_t slot, std::uint64_t seq) {
+  return (seq & 0xffffffffU) << 32 | slot;
+}
+
+struct Slot {
+  std::atomic<std::uint64_t> word{word_of(0, kFree)};
+  // Set by the holder before it parks the connection; read by the sweeper while parked.
+  std::atomic<std::int64_t> expires{0};
+  std::atomic<bool> idle{false};
+  std::unique_ptr<FcgiConnection> conn;  // the holder's only
+  bool in_epoll = false;                 // the holder's only: MOD rather than ADD
+};
+
+// The open connections: a fixed table of slots, one per connection, and the free ones.
+class Connections {
+ public:
+  Connections(int capacity, int ep)
+      : capacity_(static_cast<std::uint32_t>(capacity)),
+        slots_(std::make_unique<Slot[]>(capacity_)),
+        ep_(ep) {
+    free_.reserve(capacity_);
+    for (std::uint32_t i = capacity_; i > 0; --i) free_.push_back(i - 1);
+  }
+
+  int open() const { return open_.load(); }
+  bool full() const { return open() >= static_cast<int>(capacity_); }
+  FcgiConnection& at(std::uint32_t slot) { return *slots_[slot].conn; }
+
+  // Puts a new connection in a free slot, held by the caller; nullopt (and the connection
+  // closed) when there is none.
+  std::optional<std::uint32_t> add(std::unique_ptr<FcgiConnection> conn) {
+    std::uint32_t i = 0;
+    {
+      const std::lock_guard<std::mutex> lock(free_mutex_);
+      if (free_.empty()) return std::nullopt;
+      i = free_.back();
+      free_.pop_back();
+    }
+    Slot& s = slots_[i];
+    s.conn = std::move(conn);
+    s.word.store(word_of(seq_of(s.word.load(std::memory_order_relaxed)), kOwned),
+                 std::memory_order_release);
+    open_.fetch_add(1);
+    return i;
+  }
+
+  // The slot an event names, now held by the caller; nullopt for a stale event, or for one that
+  // came while the holder was still parking the connection (the holder then serves it again).
+  std::optional<std::uint32_t> take(std::uint64_t data) {
+    const auto i = static_cast<std::uint32_t>(data);
+    const auto seq = static_cast<std::uint32_t>(data >> 32);
+    if (i >= capacity_) return std::nullopt;
+    std::atomic<std::uint64_t>& word = slots_[i].word;
+    std::uint64_t cur = word.load(std::memory_order_acquire);
+    for (;;) {
+      const auto cur_seq = static_cast<std::uint32_t>(seq_of(cur));
+      Hold next = kFree;
+      if (hold_of(cur) == kParked && cur_seq == seq) {
+        next = kOwned;
+      } else if (hold_of(cur) == kOwned && static_cast<std::uint32_t>(cur_seq + 1) == seq) {
+        next = kOwnedReady;
+      } else {
+        return std::nullopt;
+      }
+      if (word.compare_exchange_weak(cur, word_of(seq_of(cur), next), std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+        return next == kOwned ? std::optional(i) : std::nullopt;
+      }
+    }
+  }
+
+  enum class Park { kParked, kReady, kClosed };
+  // The holder gives its connection to the epoll set until it is readable or `expires` passes.
+  // kReady: it was readable already, and the caller still holds it.
+  Park park(std::uint32_t i, Clock::time_point expires, bool idle) {
+    Slot& s = slots_[i];
+    const std::uint64_t seq = seq_of(s.word.load(std::memory_order_relaxed));
+    s.expires.store(ticks(expires), std::memory_order_relaxed);
+    s.idle.store(idle, std::memory_order_relaxed);
+    // Armed before it is published as parked: once published, the sweeper may close it.
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+    ev.data.u64 = event_data(i, seq + 1);
+    if (::epoll_ctl(ep_, s.in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s.conn->fd(), &ev) != 0) {
+      close(i);
+      return Park::kClosed;
+    }
+    s.in_epoll = true;
+    std::uint64_t expected = word_of(seq, kOwned);
+    if (s.word.compare_exchange_strong(expected, word_of(seq + 1, kParked),
+                                       std::memory_order_acq_rel)) {
+      return Park::kParked;
+    }
+    s.word.store(word_of(seq + 1, kOwned), std::memory_order_relaxed);  // expected: kOwnedReady
+    return Park::kReady;
+  }
+
+  // The holder closes its connection and frees the slot.
+  void close(std::uint32_t i) {
+    Slot& s = slots_[i];
+    s.conn.reset();
+    s.in_epoll = false;
+    s.word.store(word_of(seq_of(s.word.load(std::memory_order_relaxed)) + 1, kFree),
+                 std::memory_order_release);
+    {
+      const std::lock_guard<std::mutex> lock(free_mutex_);
+      free_.push_back(i);
+    }
+    open_.fetch_sub(1);
+  }
+
+  // Closes the parked connections whose time is up, and the idle ones when `close_idle`.
+  // Returns how many it closed.
+  int sweep(Clock::time_point now, bool close_idle) {
+    int closed = 0;
+    for (std::uint32_t i = 0; i < capacity_; ++i) {
+      Slot& s = slots_[i];
+      const std::uint64_t cur = s.word.load(std::memory_order_acquire);
+      if (hold_of(cur) != kParked) continue;
+      const bool due = s.expires.load(std::memory_order_relaxed) <= ticks(now) ||
+                       (close_idle && s.idle.load(std::memory_order_relaxed));
+      if (due && claim(i, cur)) {
+        close(i);
+        ++closed;
+      }
+    }
+    return closed;
+  }
+
+  // Makes room at the limit: closes the parked connection that has waited longest, idle ones
+  // first (their expiry is their idle start plus the same timeout), then the request that began
+  // first. False when every connection is in a worker's hands.
+  bool evict() {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::optional<std::uint32_t> victim;
+      std::uint64_t victim_word = 0;
+      std::pair<bool, std::int64_t> oldest{true, 0};
+      for (std::uint32_t i = 0; i < capacity_; ++i) {
+        const Slot& s = slots_[i];
+        const std::uint64_t cur = s.word.load(std::memory_order_acquire);
+        if (hold_of(cur) != kParked) continue;
+        const std::pair<bool, std::int64_t> key{!s.idle.load(std::memory_order_relaxed),
+                                                s.expires.load(std::memory_order_relaxed)};
+        if (!victim || key < oldest) {
+          victim = i;
+          victim_word = cur;
+          oldest = key;
+        }
+      }
+      if (!victim) return false;
+      if (claim(*victim, victim_word)) {
+        close(*victim);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // Parked -> held by the caller, if the slot is still parked as `parked` says.
+  bool claim(std::uint32_t i, std::uint64_t parked) {
+    return slots_[i].word.compare_exchange_strong(parked, word_of(seq_of(parked), kOwned),
+                                                 std::memory_order_acq_rel);
+  }
+
+  const std::uint32_t capacity_;
+  const std::unique_ptr<Slot[]> slots_;
+  const int ep_;
+  std::mutex free_mutex_;
+  std::vector<std::uint32_t> free_;
+  std::atomic<int> open_{0};
+};
+
+// The listening socket's membership of the epoll set: out of it for kAcceptPause when accept()
+// runs out of descriptors or memory (it stays readable: left in, every worker would spin on it),
+// and for good once stopping. Rare events, so one mutex.
+class Listener {
+ public:
+  Listener(int ep, int fd) : ep_(ep), fd_(fd) {}
+  int fd() const { return fd_; }
+
+  bool start() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    listening_ = add();
+    return listening_;
+  }
+
+  // A worker's accept() failed for want of descriptors or memory.
+  void pause(int error) {
+    const Clock::time_point now = Clock::now();
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!listening_) return;
+    ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd_, nullptr);
+    listening_ = false;
+    resume_at_ = now + kAcceptPause;
+    ++pauses_;
+    if (log_.allow(now)) {
+      log_error(std::string("accept: ") + std::strerror(error) + "; not accepting for " +
+                std::to_string(kAcceptPause.count()) + " ms (" + std::to_string(pauses_) +
+                " pause(s) since the last such line)");
+      pauses_ = 0;
+    }
+  }
+
+  // The sweeper: back into the epoll set once the pause is over. Returns when to call again.
+  std::optional<Clock::time_point> resume_if_due(Clock::time_point now) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (listening_ || stopped_) return std::nullopt;
+    if (now < resume_at_) return resume_at_;
+    listening_ = add();
+    return listening_ ? std::nullopt : std::optional(now + kAcceptPause);
+  }
+
+  void stop() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (listening_) ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd_, nullptr);
+    listening_ = false;
+    stopped_ = true;
+  }
+
+ private:
+  bool add() {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenerTag;
+    return ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd_, &ev) == 0;
+  }
+
+  const int ep_;
+  const int fd_;
+  std::mutex mutex_;
+  bool listening_ = false;
+  bool stopped_ = false;
+  Clock::time_point resume_at_{};
+  int pauses_ = 0;
+  Throttle log_;
 };
 
 struct Loop {
   int ep;
-  int listen_fd;
-  int io_timeout_ms;
+  int request_timeout_ms;
+  std::chrono::milliseconds idle_timeout;
+  int max_connections;
   const EndpointRules& rules;
   Connections& connections;
+  Listener& listener;
+  Throttle& full_log;
+  std::atomic<bool>& exiting;  // set once the stop is over: workers return
+  bool stopping() const { return g_stopping.load(); }
 };
 
-// Serves a parked connection's ready request; a kept-alive connection then goes back into the
-// epoll set (one-shot), idle, holding no thread: any worker takes its next request. This is
-// what makes nginx's fastcgi_keep_conn safe with any number of pooled connections (FIELD-NOTES
-// pitfall 1).
-void serve_and_park(const Loop& loop, int fd, Worker& worker) {
-  if (!serve_one(loop.connections.at(fd), loop.rules, worker)) {
-    loop.connections.close(fd);
-    return;
-  }
-  epoll_event ev{EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, {.fd = fd}};
-  if (::epoll_ctl(loop.ep, EPOLL_CTL_MOD, fd, &ev) != 0 &&
-      ::epoll_ctl(loop.ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    loop.connections.close(fd);
+// Sends an answer and writes the access line; false when the write failed.
+bool answer(FcgiConnection& conn, const Response& response) {
+  const Request& request = conn.request();
+  const bool sent = conn.write_response(response, request.method == "HEAD", request.request_id);
+  log_request(request.method, request.path, response.status,
+              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - conn.started()),
+              request.request_id);
+  return sent;
+}
+
+// A request refused before its body is read: answered, then its input drained before close.
+void refuse(FcgiConnection& conn, const Status& status) {
+  answer(conn, render_error(status, conn.request().request_id));
+  conn.refuse();
+}
+
+enum class After { kPark, kClose };
+
+// Serves every request the connection's input holds, and reads no further than has arrived.
+After serve_ready(const Loop& loop, FcgiConnection& conn, Worker& worker) {
+  for (;;) {
+    switch (conn.read(kMaxBodyBytes)) {
+      case FcgiConnection::Step::kPending:
+        return loop.stopping() && conn.idle() ? After::kClose : After::kPark;
+      case FcgiConnection::Step::kHead:
+        if (Status s = check_request(conn.request(), loop.rules); !s.is_ok()) refuse(conn, s);
+        break;
+      case FcgiConnection::Step::kTooLarge:
+        refuse(conn, Status(Code::kTooLarge, Msg::kBodyTooLarge));
+        break;
+      case FcgiConnection::Step::kRequest:
+        if (!answer(conn, dispatch(worker, conn.request())) || !conn.keep_conn()) {
+          return After::kClose;
+        }
+        conn.next_request();  // a pipelined request is served in the next turn
+        break;
+      case FcgiConnection::Step::kClosed:
+      case FcgiConnection::Step::kBroken:
+        return After::kClose;
+    }
   }
 }
 
-// Returns whether it served a connection.
-bool accept_and_serve(const Loop& loop, Worker& worker) {
-  const int fd = ::accept4(loop.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+// The caller holds the slot; it leaves it parked or closed.
+void serve_slot(const Loop& loop, std::uint32_t slot, Worker& worker) {
+  for (;;) {
+    FcgiConnection& conn = loop.connections.at(slot);
+    if (serve_ready(loop, conn, worker) == After::kClose) {
+      loop.connections.close(slot);
+      return;
+    }
+    const Clock::time_point expires =
+        conn.idle() ? conn.idle_since() + loop.idle_timeout : conn.deadline();
+    if (loop.connections.park(slot, expires, conn.idle()) != Connections::Park::kReady) return;
+  }
+}
+
+void accept_one(const Loop& loop, Worker& worker) {
+  if (loop.stopping()) return;
+  const int fd = ::accept4(loop.listener.fd(), nullptr, nullptr, SOCK_CLOEXEC);
   if (fd < 0) {
     if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
-      log_error(std::string("accept: ") + std::strerror(errno));
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      loop.listener.pause(errno);
     }
-    return false;
+    return;
   }
-  auto conn = std::make_unique<FcgiConnection>(fd, loop.io_timeout_ms);
-  if (!loop.connections.parkable(fd)) {
-    (void)serve_one(*conn, loop.rules, worker);
-    return true;
+  auto conn = std::make_unique<FcgiConnection>(fd, loop.request_timeout_ms, loop.max_connections);
+  if (loop.connections.full() && !loop.connections.evict()) {
+    if (loop.full_log.allow(Clock::now())) log_error("connection limit reached: refusing one");
+    return;
   }
-  loop.connections.park(std::move(conn));
-  serve_and_park(loop, fd, worker);
-  return true;
+  if (const std::optional<std::uint32_t> slot = loop.connections.add(std::move(conn))) {
+    serve_slot(loop, *slot, worker);  // nginx connects to send a request: it is likely there
+  }
 }
 
-// All workers wait on one epoll set holding the listening socket, the wake pipe and the idle
-// kept-alive connections; the kernel hands each ready descriptor to one waiting worker.
 void worker_thread(const Loop& loop, const Endpoint& endpoint) {
   const std::unique_ptr<Worker> worker = endpoint.new_worker();
-  std::chrono::steady_clock::time_point drain_until{};
-  epoll_event events[8];
   for (;;) {
-    const bool stopping = g_stopping.load();
-    if (stopping && drain_until == std::chrono::steady_clock::time_point{}) {
-      drain_until = std::chrono::steady_clock::now() + kDrainWindow;
-    }
-    if (stopping && std::chrono::steady_clock::now() > drain_until) break;
-    // Running: one event at a time, so a ready connection never waits behind another. Stopping:
-    // serve what is already there (queued connections, requests on kept connections), then
-    // leave when nothing is ready but the wake pipe.
-    const int n = ::epoll_wait(loop.ep, events, stopping ? 8 : 1, stopping ? 0 : -1);
+    // One event at a time, so a ready connection never waits behind another.
+    epoll_event event{};
+    const int n = ::epoll_wait(loop.ep, &event, 1, -1);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    bool served = false;
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == g_wake_read) continue;
-      if (fd == loop.listen_fd) {
-        served = accept_and_serve(loop, *worker) || served;
-      } else {
-        serve_and_park(loop, fd, *worker);
-        served = true;
+    if (n < 0 || loop.exiting.load()) return;
+    if (n == 0) continue;
+    if (event.data.u64 == kListenerTag) {
+      accept_one(loop, *worker);
+    } else if (const std::optional<std::uint32_t> slot = loop.connections.take(event.data.u64)) {
+      serve_slot(loop, *slot, *worker);
+    }
+  }
+}
+
+// serve()'s own thread: the clock of the loop, and the stop. Returns once the stop is over: no
+// connection left, or the drain window past.
+void sweep_until_stopped(const Loop& loop) {
+  std::optional<Clock::time_point> drain_until;
+  std::optional<Clock::time_point> resume_at;
+  for (;;) {
+    Clock::time_point wake = Clock::now() + (drain_until ? kStopSweepInterval : kSweepInterval);
+    if (resume_at) wake = std::min(wake, *resume_at);
+    pollfd pfd{g_wake_read, POLLIN, 0};
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count();
+    if (::poll(&pfd, 1, static_cast<int>(std::max<long long>(wait, 0))) > 0) {
+      char bytes[64];
+      while (::read(g_wake_read, bytes, sizeof bytes) > 0) {
       }
     }
-    if (stopping && !served) break;
+    const Clock::time_point now = Clock::now();
+    if (!drain_until && g_stopping.load()) {
+      loop.listener.stop();
+      drain_until = now + kDrainWindow;
+    }
+    loop.connections.sweep(now, drain_until.has_value());
+    resume_at = loop.listener.resume_if_due(now);
+    if (drain_until && (loop.connections.open() == 0 || now >= *drain_until)) return;
   }
 }
 
@@ -256,17 +476,24 @@ Response dispatch(Worker& worker, const Request& request) {
   return render_error(internal_error("unhandled exception"));
 }
 
-Result<int> open_listener(const std::string& spec) {
-  if (spec.rfind("unix:", 0) == 0) return listen_unix(spec.substr(5));
-  if (!spec.empty()) return listen_tcp(spec);
-  if (const int fd = systemd_socket(); fd >= 0) return fd;
-  if (is_listening_socket(STDIN_FILENO)) return STDIN_FILENO;
-  return Status(Code::kFailedPrecondition,
-                "no listening socket: pass --listen unix:PATH or --listen HOST:PORT, or start "
-                "the service through its systemd socket");
+ServeOptions serve_options(const Config& config) {
+  return {config.worker_threads, config.request_timeout_ms, config.idle_timeout_ms,
+          config.max_connections};
 }
 
-int serve(int listen_fd, int threads, int io_timeout_ms, const Endpoint& endpoint) {
+int connection_limit(int threads, int max_connections) {
+  rlimit limit{};
+  const rlim_t descriptors = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+  const long long room = static_cast<long long>(std::min<rlim_t>(descriptors, kMaxConnections * 2)) -
+                         kReservedFds - static_cast<long long>(kReservedFdsPerThread) * threads;
+  int cap = static_cast<int>(std::clamp<long long>(room, 1, kMaxConnections));
+  if (max_connections > 0) cap = std::min(cap, max_connections);
+  return cap;
+}
+
+void request_stop() { on_stop_signal(0); }
+
+int serve(int listen_fd, const ServeOptions& options, const Endpoint& endpoint) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     log_error(std::string("pipe: ") + std::strerror(errno));
@@ -274,6 +501,7 @@ int serve(int listen_fd, int threads, int io_timeout_ms, const Endpoint& endpoin
   }
   g_wake_read = pipe_fds[0];
   g_wake_write = pipe_fds[1];
+  g_stopping.store(false);
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
@@ -283,24 +511,53 @@ int serve(int listen_fd, int threads, int io_timeout_ms, const Endpoint& endpoin
   // Non-blocking, so a worker woken for a connection another took does not block in accept.
   ::fcntl(listen_fd, F_SETFL, ::fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
 
+  // Readable once written and never read: every worker's epoll_wait sees it at the end.
+  const int exit_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  epoll_event listen_event{EPOLLIN, {.fd = listen_fd}};
-  epoll_event wake_event{EPOLLIN, {.fd = g_wake_read}};
-  if (ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 ||
-      ::epoll_ctl(ep, EPOLL_CTL_ADD, g_wake_read, &wake_event) != 0) {
+  epoll_event exit_event{};
+  exit_event.events = EPOLLIN;
+  exit_event.data.u64 = kExitTag;
+  const int max_connections = connection_limit(options.threads, options.max_connections);
+  Connections connections(max_connections, ep);
+  Listener listener(ep, listen_fd);
+  if (exit_fd < 0 || ep < 0 || ::epoll_ctl(ep, EPOLL_CTL_ADD, exit_fd, &exit_event) != 0 ||
+      !listener.start()) {
     log_error(std::string("epoll: ") + std::strerror(errno));
     return 1;
   }
-  Connections connections;
-  const Loop loop{ep, listen_fd, io_timeout_ms, endpoint.rules, connections};
+  std::atomic<bool> exiting{false};
+  Throttle full_log;
+  const Loop loop{ep,
+                  options.request_timeout_ms,
+                  std::chrono::milliseconds(options.idle_timeout_ms),
+                  max_connections,
+                  endpoint.rules,
+                  connections,
+                  listener,
+                  full_log,
+                  exiting};
   std::vector<std::thread> pool;
-  pool.reserve(static_cast<std::size_t>(threads));
-  for (int i = 0; i < threads; ++i) pool.emplace_back(worker_thread, std::cref(loop), std::cref(endpoint));
-  for (std::thread& t : pool) t.join();
-  // Idle kept-alive connections still parked close with `connections`: none holds a request.
+  pool.reserve(static_cast<std::size_t>(options.threads));
+  for (int i = 0; i < options.threads; ++i) {
+    pool.emplace_back(worker_thread, std::cref(loop), std::cref(endpoint));
+  }
+  sweep_until_stopped(loop);
+  exiting.store(true);
+  const std::uint64_t one = 1;
+  (void)!::write(exit_fd, &one, sizeof one);
+  for (std::thread& t : pool) t.join();  // each finishes the request it holds
+  // What is still parked is incomplete (idle connections were closed): abandoned with the table.
+  const int abandoned = connections.open();
   ::close(listen_fd);
   ::close(ep);
-  log_info("stopped: every accepted request was answered");
+  ::close(exit_fd);
+  g_wake_write = -1;
+  g_wake_read = -1;
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  log_info("stopped: every accepted request was answered" +
+           (abandoned > 0 ? "; " + std::to_string(abandoned) + " incomplete one(s) abandoned"
+                          : std::string()));
   return 0;
 }
 
@@ -355,8 +612,9 @@ int run_main(int argc, char** argv, const char* name, unsigned needs,
   }
   log_info(std::string(name) + " started: registration_mode=" +
            std::string(to_string(config->registration_mode)) +
-           " threads=" + std::to_string(config->worker_threads));
-  return serve(*fd, config->worker_threads, config->request_timeout_ms, *endpoint);
+           " threads=" + std::to_string(config->worker_threads) + " max_connections=" +
+           std::to_string(connection_limit(config->worker_threads, config->max_connections)));
+  return serve(*fd, serve_options(*config), *endpoint);
 }
 
 }  // namespace chatalot

@@ -1,6 +1,23 @@
 // The FastCGI server: where the listening socket comes from, the pool of worker threads that
-// accept on it, and the clean stop on SIGTERM or SIGINT (stop accepting, drain what is already
-// queued, finish every request in flight, exit 0).
+// serve it, and the clean stop on SIGTERM or SIGINT.
+//
+// All worker threads wait on one epoll set holding the listening socket and every open
+// connection that waits for input (one-shot): the kernel hands each ready descriptor to one
+// worker, which reads what has arrived without waiting, serves every request that is complete,
+// and parks the connection again. So no thread is ever held by a peer's incomplete input, and
+// nginx may pool more kept connections than there are threads (SPEC guarantee 11, FIELD-NOTES
+// pitfall 1). serve()'s own thread sweeps the table every 250 ms: it closes parked connections
+// past their request's deadline or idle for IDLE_TIMEOUT_MS, and puts the listening socket back
+// after a pause for descriptor exhaustion. The table holds at most connection_limit()
+// connections; at the limit a new connection replaces the parked one that has waited longest.
+//
+// Ownership: a connection is always in exactly one place, and its slot's atomic state says
+// which: parked in the epoll set (only then may the sweeper close it), in one worker's hands,
+// or free. See server.cc.
+//
+// Stop (SIGTERM, SIGINT or request_stop()): stop accepting, close idle connections, serve the
+// requests that are complete or complete within a 2 s drain window, and every request a worker
+// already holds; then abandon the incomplete ones and return 0.
 //
 // Each worker thread builds its own Worker once (Endpoint::new_worker): the Worker owns that
 // thread's connections (PostgreSQL, Redis) and answers requests one at a time, so nothing in
@@ -19,6 +36,7 @@
 
 #include "config/config.h"
 #include "http/http.h"
+#include "http/listen.h"
 
 namespace chatalot {
 
@@ -44,12 +62,26 @@ using EndpointFactory = std::function<Result<Endpoint>(const Config&)>;
 int run_main(int argc, char** argv, const char* name, unsigned needs,
              const EndpointFactory& factory);
 
-// Opens the listening socket: "unix:PATH" (mode 0660) or "HOST:PORT"; "" means systemd's
-// socket or fd 0. Returns the descriptor or a Status naming the problem.
-Result<int> open_listener(const std::string& spec);
+// What serve() takes from the configuration (config/config.h; README.md documents each).
+struct ServeOptions {
+  int threads;             // WORKER_THREADS
+  int request_timeout_ms;  // REQUEST_TIMEOUT_MS: one deadline per request, from its first byte
+  int idle_timeout_ms;     // IDLE_TIMEOUT_MS: a kept connection with no request begun
+  int max_connections;     // MAX_CONNECTIONS: 0 for as many as the descriptor limit allows
+};
+ServeOptions serve_options(const Config& config);
 
-// Serves on listen_fd with `threads` workers until SIGTERM/SIGINT; returns the exit status.
-int serve(int listen_fd, int threads, int io_timeout_ms, const Endpoint& endpoint);
+// How many connections serve() holds at once: RLIMIT_NOFILE less a reserve for the process's
+// own descriptors (standard streams, listener, epoll, each worker's PostgreSQL and Redis
+// connections), at most 65536, lowered to max_connections when that is set (> 0).
+int connection_limit(int threads, int max_connections);
+
+// Serves on listen_fd until SIGTERM/SIGINT or request_stop(); returns the exit status.
+int serve(int listen_fd, const ServeOptions& options, const Endpoint& endpoint);
+
+// What SIGTERM does: the running serve() begins its stop. Async-signal-safe; for tests, which
+// run serve() on a thread of their own.
+void request_stop();
 
 // Runs the worker's handler on a request that passed check_request() and whose body was read,
 // with the last-resort catch: an exception is logged and answered 500. serve() uses it for

@@ -72,6 +72,20 @@ TEST(Config, IntegersAreRangeChecked) {
   EXPECT_EQ(c->worker_threads, 4);
 }
 
+// MAX_CONNECTIONS 0 means "as the descriptor limit allows"; a number only lowers that.
+TEST(Config, FastCgiConnectionBoundsAreRangeChecked) {
+  Result<Config> c = load_config(env_of({{"IDLE_TIMEOUT_MS", "5000"}, {"MAX_CONNECTIONS", "100"}}),
+                                 kNeedNothing);
+  ASSERT_TRUE(c.is_ok()) << c.status().detail();
+  EXPECT_EQ(c->idle_timeout_ms, 5000);
+  EXPECT_EQ(c->max_connections, 100);
+  c = load_config(env_of({{"IDLE_TIMEOUT_MS", "50"}, {"MAX_CONNECTIONS", "-1"}}), kNeedNothing);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().detail(),
+            "IDLE_TIMEOUT_MS: must be an integer between 100 and 3600000, got \"50\"\n"
+            "MAX_CONNECTIONS: must be an integer between 0 and 65536, got \"-1\"");
+}
+
 TEST(Config, AFailureIsAFailedPreconditionWhoseProblemsStayOutOfTheMessage) {
   Result<Config> c = load_config(env_of({{"WORKER_THREADS", "lots"}}), kNeedNothing);
   ASSERT_FALSE(c.is_ok());
@@ -112,6 +126,8 @@ TEST(Config, DefaultsAreThoseOfAnEmptyEnvironment) {
   EXPECT_EQ(c.registration_mode, RegistrationMode::kInviteOnly);
   EXPECT_EQ(c.worker_threads, 16);
   EXPECT_EQ(c.request_timeout_ms, 30000);
+  EXPECT_EQ(c.idle_timeout_ms, 75000);
+  EXPECT_EQ(c.max_connections, 0);
   EXPECT_EQ(c.argon2_memory_kib, 65536);
   EXPECT_EQ(c.argon2_iterations, 3);
   EXPECT_EQ(c.argon2_max_concurrent, 2);
