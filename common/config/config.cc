@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstdlib>
-#include <regex>
 #include <variant>
 
 #include "core/text.h"
@@ -244,16 +243,74 @@ std::string describe_config(const Config& config) {
   return out;
 }
 
-std::string redact_secrets(std::string_view url) {
-  std::string out(url);
-  // URI user info: scheme://user:password@host
-  static const std::regex kUserInfo(R"(^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*):[^/@]*@)");
-  out = std::regex_replace(out, kUserInfo, "$1:***@");
-  // libpq keyword form and URI query parameters: password=secret
-  static const std::regex kKeyword(R"((^|[\s?&])password\s*=\s*('([^'\\]|\\.)*'|[^\s&]*))",
-                                   std::regex::icase);
-  return std::regex_replace(out, kKeyword, "$1password=***");
+// Hand-written, not std::regex: libstdc++'s matcher recurses once per character, and a long
+// value (a DATABASE_URL of some 30 KB) overflowed the stack (tests/fuzz/regressions/config).
+namespace {
+
+bool is_blank_char(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// URI user info: scheme://user:password@host -> scheme://user:***@host.
+std::string redact_user_info(std::string_view url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return std::string(url);
+  const auto scheme_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '.' || c == '-';
+  };
+  const bool letter = (url[0] >= 'A' && url[0] <= 'Z') || (url[0] >= 'a' && url[0] <= 'z');
+  if (!letter || !std::all_of(url.begin(), url.begin() + static_cast<std::ptrdiff_t>(scheme_end), scheme_char)) {
+    return std::string(url);
+  }
+  const std::size_t user_start = scheme_end + 3;
+  const std::size_t colon = url.find_first_of("/@:", user_start);
+  if (colon == std::string_view::npos || url[colon] != ':') return std::string(url);
+  const std::size_t at = url.find_first_of("/@", colon + 1);
+  if (at == std::string_view::npos || url[at] != '@') return std::string(url);
+  return std::string(url.substr(0, colon)) + ":***" + std::string(url.substr(at));
 }
+
+// Where a password value starting at j ends: a quoted '...' (backslash escapes) when it is
+// closed, otherwise up to a blank or '&'.
+std::size_t value_end(std::string_view s, std::size_t j) {
+  if (j < s.size() && s[j] == '\'') {
+    std::size_t k = j + 1;
+    while (k < s.size() && s[k] != '\'') k += s[k] == '\\' && k + 1 < s.size() ? 2 : 1;
+    if (k < s.size()) return k + 1;
+  }
+  while (j < s.size() && !is_blank_char(s[j]) && s[j] != '&') ++j;
+  return j;
+}
+
+// The libpq keyword form and URI query parameters: password=secret (any letter case, blanks
+// around '=', a value quoted '...' with backslash escapes or up to a blank or '&').
+std::string redact_keywords(std::string_view s) {
+  constexpr std::string_view kKey = "password";
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const bool at_boundary = i == 0 || is_blank_char(s[i - 1]) || s[i - 1] == '?' || s[i - 1] == '&';
+    if (!at_boundary || s.size() - i < kKey.size() || ascii_lower(s.substr(i, kKey.size())) != kKey) {
+      out += s[i++];
+      continue;
+    }
+    std::size_t j = i + kKey.size();
+    while (j < s.size() && is_blank_char(s[j])) ++j;
+    if (j == s.size() || s[j] != '=') {
+      out += s[i++];
+      continue;
+    }
+    ++j;
+    while (j < s.size() && is_blank_char(s[j])) ++j;
+    j = value_end(s, j);
+    out += "password=***";
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string redact_secrets(std::string_view url) { return redact_keywords(redact_user_info(url)); }
 
 std::span<const VariableInfo> config_variables() { return kInfo; }
 

@@ -47,6 +47,12 @@ Status unicode_failure(const Value& object) {
 }  // namespace
 
 Result<rapidjson::Document> parse_json_object(std::string_view body) {
+  // RapidJSON takes a NUL byte for the end of the input ("{...}\0anything" would pass) and skips
+  // the bytes of a UTF-8 byte order mark one by one: neither is JSON (tests/fuzz/regressions).
+  if (body.find('\0') != std::string_view::npos ||
+      (!body.empty() && static_cast<unsigned char>(body.front()) >= 0x80)) {
+    return invalid_argument(Msg::kBodyInvalidJson);
+  }
   constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
   rapidjson::Document doc;
   doc.Parse<kFlags>(body.data(), body.size());

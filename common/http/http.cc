@@ -17,11 +17,22 @@ bool is_json_media_type(std::string_view content_type) {
   return ascii_lower(t) == "application/json";
 }
 
+// An HTTP method is a token (RFC 9110 5.6.2); nginx passes nothing else, a direct FastCGI peer
+// might (tests/fuzz/regressions/fcgi_params), and the answer must stay valid UTF-8 JSON.
+bool is_token(std::string_view s) {
+  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [&](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
 }  // namespace
 
 Status method_not_allowed(std::string_view method, std::string allowed) {
-  return Status(Code::kUnsupportedOperation, Msg::kMethodNotAllowed, method)
-      .with_allow(std::move(allowed));
+  Status s = is_token(method) ? Status(Code::kUnsupportedOperation, Msg::kMethodNotAllowed, method)
+                              : Status(Code::kUnsupportedOperation, Msg::kMethodNotAllowedHere);
+  return std::move(s).with_allow(std::move(allowed));
 }
 
 Status check_request(const Request& request, const EndpointRules& rules) {

@@ -180,6 +180,17 @@ TEST(Config, DescribeRedactsSecrets) {
   EXPECT_NE(text.find("PUBLIC_URL=https://chat.example\n"), std::string::npos) << text;
 }
 
+// Found by fuzzing (tests/fuzz/regressions/config): the std::regex redaction recursed once per
+// character and a long value overflowed the stack.
+TEST(Config, RedactsVeryLongValuesWithoutRecursion) {
+  const std::string user_info = "postgresql://u:" + std::string(200000, 's') + "@db/x";
+  EXPECT_EQ(redact_secrets(user_info), "postgresql://u:***@db/x");
+  const std::string keyword = "host=db password=" + std::string(200000, 'p') + " user=x";
+  EXPECT_EQ(redact_secrets(keyword), "host=db password=*** user=x");
+  const std::string plain(200000, 'x');
+  EXPECT_EQ(redact_secrets(plain), plain);
+}
+
 TEST(Config, RedactsKeywordPasswords) {
   EXPECT_EQ(redact_secrets("host=db password='a b' user=x"), "host=db password=*** user=x");
   EXPECT_EQ(redact_secrets("postgresql:///db?host=/run&password=pw"),

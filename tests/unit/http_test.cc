@@ -101,6 +101,19 @@ TEST(Http, BodyLimitIsCheckedFromContentLength) {
   EXPECT_EQ(check_request(bad, kPost).code(), Code::kInvalidArgument);
 }
 
+// A direct FastCGI peer may send any bytes as the method: the 405 names only a real token, so
+// its body stays valid UTF-8 (found by fuzzing).
+TEST(Http, A405NamesTheMethodOnlyWhenItIsAToken) {
+  Request r;
+  r.method = std::string("G\xff\x01T");
+  const Response resp = render_error(check_request(r, kGet));
+  EXPECT_EQ(resp.status, 405);
+  EXPECT_EQ(resp.body, R"({"error":{"code":"method_not_allowed","message":"method not allowed"}})");
+  r.method = "BREW";
+  EXPECT_EQ(render_error(check_request(r, kGet)).body,
+            R"({"error":{"code":"method_not_allowed","message":"method BREW is not allowed"}})");
+}
+
 // check_request's refusals as the client receives them, through the renderer.
 TEST(CheckRequest, PostToGetEndpointIs405WithAllow) {
   const Response r = render_error(check_request(post("application/json", 2), kGet));

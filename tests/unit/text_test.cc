@@ -41,6 +41,16 @@ TEST(Json, ALoneSurrogateEscapeIsA400NamingItsField) {
   EXPECT_TRUE(parse_json_object(R"({"display_name":"\ud83d\ude00"})").is_ok());
 }
 
+// Found by fuzzing (tests/fuzz/regressions): RapidJSON stops at a NUL byte as if the input
+// ended there, and skips byte order mark bytes one by one.
+TEST(Json, ANulByteOrAByteOrderMarkIsNotJson) {
+  for (const std::string& body :
+       {std::string("{}\0{\"a\":1}", 10), std::string("{\"invite_code\":\"A\"}\0\xff", 20),
+        std::string("\xBB{}"), std::string("\xEF\xBB\xBF{}")}) {
+    EXPECT_EQ(parse_json_object(body).status().message(), "request body must be valid JSON") << body;
+  }
+}
+
 TEST(Text, ControlAndBidiCharactersAreFound) {
   EXPECT_FALSE(has_control_or_bidi("a plain note, für Ana"));
   for (const char* s : {"a\tb", "a\x7f", "a\xC2\x85", "a\xE2\x80\xAE", "\xE2\x81\xA6x", "\xE2\x80\x8F"}) {
