@@ -1,13 +1,15 @@
 // chatalotctl: the operator's command line on the server (SPEC section 4). Exit status 0 on
-// success; otherwise one line on stderr and 1 (usage: 2, configuration: 78).
+// success; otherwise one line on stderr and 1 (usage: 2, configuration: 78). The user and
+// session commands are in users.cc.
 #include <sys/stat.h>
 
-#include <charconv>
 #include <cstdio>
-#include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "config/config.h"
 #include "core/invites.h"
 #include "core/text.h"
@@ -15,11 +17,11 @@
 #include "store/pg.h"
 #include "store/pg_stores.h"
 #include "store/schema.h"
+#include "users.h"
 
-namespace chatalot {
-namespace {
+namespace chatalot::cli {
 
-constexpr const char* kUsage =
+const char* const kUsage =
     "usage: chatalotctl COMMAND\n"
     "  migrate                      apply the schema migrations (DATABASE_URL)\n"
     "  keygen                       create the Ed25519 key pair for access tokens at\n"
@@ -28,26 +30,19 @@ constexpr const char* kUsage =
     "                               create an invite; prints the code alone on stdout\n"
     "  invite list                  list the newest invites (never their codes), newest first\n"
     "  invite revoke ID             revoke an invite; accounts created with it stay\n"
+    "  user list [--search TEXT]    list the newest accounts (100 at most); TEXT matches the\n"
+    "                               username, display name or e-mail, ignoring case\n"
+    "  user set-admin NAME on|off   promote or demote an admin (the owner always stays one)\n"
+    "  user suspend NAME [--reason TEXT]\n"
+    "                               suspend an account (never the owner) and end its sessions\n"
+    "  user unsuspend NAME          lift a suspension\n"
+    "  session list NAME            list the live sessions of an account, newest first\n"
+    "  session revoke-all NAME      end every session of an account; prints how many\n"
     "  config check                 validate the environment, print it with secrets redacted\n";
 
+namespace {
+
 constexpr unsigned kAllNeeds = kNeedDatabase | kNeedRedis | kNeedJwtSign | kNeedJwtVerify;
-constexpr int kExitUsage = 2;
-
-int fail(const std::string& message, int code = 1) {
-  std::fprintf(stderr, "chatalotctl: %s\n", message.c_str());
-  return code;
-}
-
-// Loads the configuration with the given needs, printing every problem.
-bool load(unsigned needs, Config* config) {
-  Result<Config> c = load_config(process_env(), needs);
-  if (!c.is_ok()) {
-    std::fprintf(stderr, "%s\n", c.status().describe().c_str());
-    return false;
-  }
-  *config = *c;
-  return true;
-}
 
 // No statement timeout for the operator; statements unprepared (each runs once).
 Result<PgConnection> connect(const Config& config) {
@@ -86,18 +81,6 @@ int cmd_keygen() {
   return 0;
 }
 
-// The worker-style link the stores take: connects on first use and checks the schema version.
-// 0, or the exit status after saying why.
-int open_database(std::unique_ptr<PgLink>* link) {
-  Config config;
-  if (!load(kNeedDatabase, &config)) return kExitConfig;
-  *link = std::make_unique<PgLink>(config.database_url, 0);
-  if (Result<PgConnection*> conn = (*link)->connection(); !conn.is_ok()) {
-    return fail(conn.status().describe());
-  }
-  return 0;
-}
-
 int cmd_invite_create(const std::vector<std::string>& args) {
   InviteSpec spec;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -129,19 +112,12 @@ int cmd_invite_create(const std::vector<std::string>& args) {
   return 0;
 }
 
-// RFC 3339 to the second: the microseconds only widen the table.
-std::string short_time(const std::optional<std::string>& rfc3339, const char* absent) {
-  if (!rfc3339) return absent;
-  const std::size_t dot = rfc3339->find('.');
-  return dot == std::string::npos ? *rfc3339 : rfc3339->substr(0, dot) + "Z";
-}
-
 int cmd_invite_list() {
   // The same bound as the admin API; one more row is read to know whether there are more.
   constexpr int kLimit = 1000;
   std::unique_ptr<PgLink> link;
   if (const int rc = open_database(&link); rc != 0) return rc;
-  Result<std::vector<Invite>> invites = PgInviteStore(*link).list(kLimit + 1);
+  Result<std::vector<Invite>> invites = PgInviteStore(*link).list(kLimit + 1, true);
   if (!invites.is_ok()) return fail("invite list: " + invites.status().describe());
   std::printf("%-36s  %-4s  %-16s  %-20s  %-20s  %-20s  %s\n", "ID", "HINT", "USES", "EXPIRES",
               "CREATED", "REVOKED", "NOTE");
@@ -185,10 +161,10 @@ int cmd_config_check() {
 }
 
 }  // namespace
-}  // namespace chatalot
+}  // namespace chatalot::cli
 
 int main(int argc, char** argv) {
-  using namespace chatalot;  // NOLINT(google-build-using-namespace)
+  using namespace chatalot::cli;  // NOLINT(google-build-using-namespace)
   const std::vector<std::string> args(argv + 1, argv + argc);
   const auto is = [&](std::initializer_list<const char*> words) {
     if (args.size() < words.size()) return false;
@@ -203,6 +179,14 @@ int main(int argc, char** argv) {
   if (is({"invite", "create"})) return cmd_invite_create({args.begin() + 2, args.end()});
   if (is({"invite", "list"}) && args.size() == 2) return cmd_invite_list();
   if (is({"invite", "revoke"}) && args.size() == 3) return cmd_invite_revoke(args[2]);
+  if (is({"user", "list"})) return cmd_user_list({args.begin() + 2, args.end()});
+  if (is({"user", "set-admin"}) && args.size() == 4) return cmd_user_set_admin(args[2], args[3]);
+  if (is({"user", "suspend"}) && args.size() >= 3) {
+    return cmd_user_suspend(args[2], {args.begin() + 3, args.end()});
+  }
+  if (is({"user", "unsuspend"}) && args.size() == 3) return cmd_user_unsuspend(args[2]);
+  if (is({"session", "list"}) && args.size() == 3) return cmd_session_list(args[2]);
+  if (is({"session", "revoke-all"}) && args.size() == 3) return cmd_session_revoke_all(args[2]);
   if (is({"config", "check"}) && args.size() == 2) return cmd_config_check();
   if (is({"help"}) || is({"--help"}) || is({"-h"})) {
     std::printf("%s", kUsage);

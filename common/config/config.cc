@@ -187,6 +187,21 @@ constexpr Variable kVariables[] = {
      Number{&Config::register_limit, &RateLimit::per_second, 0.0001, 10000}},
     {"RATE_LIMIT_REGISTER_BURST", "5", kNeedNothing, kPlain,
      Number{&Config::register_limit, &RateLimit::burst, 1, 100000}},
+    // Failed logins, recoveries and password changes (README, "Sessions": why these numbers).
+    {"RATE_LIMIT_LOGIN_PER_SECOND", "0.05", kNeedNothing, kPlain,
+     Number{&Config::login_limit, &RateLimit::per_second, 0.0001, 10000}},
+    {"RATE_LIMIT_LOGIN_BURST", "20", kNeedNothing, kPlain,
+     Number{&Config::login_limit, &RateLimit::burst, 1, 100000}},
+    {"RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS_PER_SECOND", "0.02", kNeedNothing, kPlain,
+     Number{&Config::login_account_address_limit, &RateLimit::per_second, 0.0001, 10000}},
+    {"RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS_BURST", "10", kNeedNothing, kPlain,
+     Number{&Config::login_account_address_limit, &RateLimit::burst, 1, 100000}},
+    {"RATE_LIMIT_LOGIN_ACCOUNT_PER_SECOND", "0.2", kNeedNothing, kPlain,
+     Number{&Config::login_account_limit, &RateLimit::per_second, 0.0001, 10000}},
+    {"RATE_LIMIT_LOGIN_ACCOUNT_BURST", "50", kNeedNothing, kPlain,
+     Number{&Config::login_account_limit, &RateLimit::burst, 1, 100000}},
+    {"REFRESH_REUSE_GRACE_SECONDS", "10", kNeedNothing, kPlain,
+     Integer{&Config::refresh_reuse_grace_seconds, 0, 300}},
 };
 
 constexpr auto kInfo = [] {

@@ -65,6 +65,12 @@ struct Config {
   RateLimit invite_limit{};         // invite checks per client address
   RateLimit invite_network_limit{};  // failed invite checks per network (IPv4 /24, IPv6 /48)
   RateLimit register_limit{};       // registration attempts per client address
+  // Failed secrets (login, recovery, password change): per address, per (account, address),
+  // per account.
+  RateLimit login_limit{};
+  RateLimit login_account_address_limit{};
+  RateLimit login_account_limit{};
+  int refresh_reuse_grace_seconds{};  // a spent refresh token's late twin fails without harm
 };
 
 // Looks a variable up; nullptr when unset. The default reads the process environment.

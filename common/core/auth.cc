@@ -27,22 +27,31 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   return token;  // not empty: the blanks around it were trimmed and the header is longer
 }
 
-Result<std::string> authorize_admin(std::string_view authorization, AuthDeps& deps) {
+Result<Caller> authenticate(std::string_view authorization, AuthDeps& deps) {
   const std::optional<std::string_view> token = bearer_token(authorization);
   if (!token) return Status(Code::kUnauthenticated, Msg::kTokenMissing);
   Result<AccessClaims> claims = deps.verifier.verify(*token, deps.clock.now_seconds());
   if (!claims.is_ok()) return claims.status();
   // A signed token with a sub that is no UUID was not issued by us for a user; casting it in
   // SQL would be an error, and that must not turn into a 500.
-  if (!is_uuid(claims->sub)) return invalid_token();
+  if (!is_uuid(claims->sub) || (!claims->sid.empty() && !is_uuid(claims->sid))) {
+    return invalid_token();
+  }
   // The token's claims may be up to 15 minutes old, the database is not.
   Result<std::optional<Roles>> roles = deps.users.roles(claims->sub);
   if (!roles.is_ok()) return roles.status();
   if (!roles->has_value()) return invalid_token();
-  if (!(*roles)->is_admin && !(*roles)->is_owner) {
+  if ((*roles)->suspended) return Status(Code::kPermissionDenied, Msg::kAccountSuspended);
+  return Caller{std::move(claims->sub), std::move(claims->sid), **roles};
+}
+
+Result<Caller> authorize_admin(std::string_view authorization, AuthDeps& deps) {
+  Result<Caller> caller = authenticate(authorization, deps);
+  if (!caller.is_ok()) return caller;
+  if (!caller->roles.is_admin && !caller->roles.is_owner) {
     return Status(Code::kPermissionDenied, Msg::kAdminRequired);
   }
-  return std::move(claims->sub);
+  return caller;
 }
 
 }  // namespace chatalot

@@ -1,6 +1,7 @@
-// Bearer access tokens on requests (SPEC section 3, admin API): the Authorization header's
-// token, its verification, and the database's word on the user's roles, asked on every
-// request so that a demoted admin loses access at once.
+// Bearer access tokens on requests (SPEC section 3, "Bearer rules"): the Authorization header's
+// token, its verification, and the database's word on the user (exists, not suspended, roles),
+// asked on every request so that a demoted admin loses access and a suspended account is
+// refused at once.
 #pragma once
 
 #include <optional>
@@ -15,12 +16,14 @@ namespace chatalot {
 struct Roles {
   bool is_admin = false;
   bool is_owner = false;
+  bool suspended = false;
 };
 
 class UserDirectory {
  public:
   virtual ~UserDirectory() = default;
-  // The user's roles now; nullopt when no such user exists. user_id is a canonical UUID.
+  // The user's roles and suspension now; nullopt when no such user exists. user_id is a
+  // canonical UUID.
   virtual Result<std::optional<Roles>> roles(std::string_view user_id) = 0;
 };
 
@@ -34,9 +37,19 @@ struct AuthDeps {
   UserDirectory& users;
 };
 
-// The admin's user id: 401 (Msg::kTokenMissing, kTokenInvalid, kTokenExpired; an unknown user
-// or a sub that is not a UUID is kTokenInvalid, refused before any SQL runs), 403
-// (Msg::kAdminRequired), or the directory's failure.
-Result<std::string> authorize_admin(std::string_view authorization, AuthDeps& deps);
+// Who calls: the token's user and session, with the database's roles.
+struct Caller {
+  std::string user_id;
+  std::string session_id;  // the token's sid; "" for tokens issued before sessions existed
+  Roles roles;
+};
+
+// 401 (Msg::kTokenMissing, kTokenInvalid, kTokenExpired; an unknown user, or a sub or sid that
+// is not a UUID, is kTokenInvalid, refused before any SQL runs), 403 Msg::kAccountSuspended,
+// or the directory's failure.
+Result<Caller> authenticate(std::string_view authorization, AuthDeps& deps);
+
+// authenticate(), then 403 Msg::kAdminRequired unless the caller is an admin or the owner.
+Result<Caller> authorize_admin(std::string_view authorization, AuthDeps& deps);
 
 }  // namespace chatalot

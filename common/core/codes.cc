@@ -75,6 +75,23 @@ Result<std::string> generate_recovery_code(Random& random) {
   return dashed(*chars);
 }
 
+std::string normalize_recovery_code(std::string_view input) {
+  if (input.size() > kMaxInviteInput) return "";
+  std::string chars;
+  for (char c : input) {
+    if (is_ignorable(c)) continue;
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (kRecoveryAlphabet.find(c) == std::string_view::npos) return "";
+    chars += c;
+  }
+  return chars.size() == kRecoveryCodeLength ? dashed(chars) : "";
+}
+
+bool is_refresh_token(std::string_view text) {
+  return text.size() == kRefreshTokenBytes * 2 &&
+         text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 Result<std::string> generate_refresh_token(Random& random) {
   Result<std::string> bytes = random.bytes(kRefreshTokenBytes);
   if (!bytes.is_ok()) return bytes.status();

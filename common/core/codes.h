@@ -22,6 +22,13 @@ std::string normalize_invite_code(std::string_view input);
 // 16 characters from ABCDEFGHJKLMNPQRSTUVWXYZ23456789 as XXXX-XXXX-XXXX-XXXX, uniform.
 Result<std::string> generate_recovery_code(Random& random);
 
+// A recovery code as a user may type it (any letter case, blanks and dashes anywhere) in its
+// stored form XXXX-XXXX-XXXX-XXXX; "" when it cannot be one.
+std::string normalize_recovery_code(std::string_view input);
+
+// Whether text has the shape of a refresh token: 64 lower-case hex characters.
+bool is_refresh_token(std::string_view text);
+
 // 32 random bytes as 64 lower-case hex characters.
 Result<std::string> generate_refresh_token(Random& random);
 

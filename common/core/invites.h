@@ -69,8 +69,8 @@ class InviteStore {
   virtual Result<std::optional<UsableInvite>> find_usable(std::string_view code) = 0;
   // Creates the invite and its audit record in one transaction.
   virtual Result<Invite> create(const NewInvite& invite) = 0;
-  // The newest `limit`, newest first.
-  virtual Result<std::vector<Invite>> list(int limit) = 0;
+  // The newest `limit`, newest first; revoked ones only when include_revoked.
+  virtual Result<std::vector<Invite>> list(int limit, bool include_revoked) = 0;
   // Revokes (keeping the first revocation time) and audits in one transaction; nullopt: no
   // invite with that id. actor: the admin's id, or nullopt for the server's shell.
   virtual Result<std::optional<Invite>> revoke(std::string_view id,

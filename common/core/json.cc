@@ -67,4 +67,11 @@ Result<rapidjson::Document> parse_json_object(std::string_view body) {
   return doc;
 }
 
+Result<std::string_view> string_field(const rapidjson::Value& object, const char* name,
+                                      Message type_message) {
+  const auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || !it->value.IsString()) return invalid_argument(type_message);
+  return std::string_view(it->value.GetString(), it->value.GetStringLength());
+}
+
 }  // namespace chatalot

@@ -15,4 +15,9 @@ namespace chatalot {
 // naming the field when a string decodes to text that is not Unicode (a lone surrogate escape).
 Result<rapidjson::Document> parse_json_object(std::string_view body);
 
+// A required string member of an object (parsed by parse_json_object, so valid UTF-8); the
+// given message when it is absent, null or of another type.
+Result<std::string_view> string_field(const rapidjson::Value& object, const char* name,
+                                      Message type_message);
+
 }  // namespace chatalot

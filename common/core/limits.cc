@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/text.h"
+#include "core/validation.h"
 
 namespace chatalot {
 namespace {
@@ -60,24 +62,49 @@ std::string registration_key(std::string_view remote_addr) {
   return "chatalot:rl:register:" + client_key(remote_addr);
 }
 
-Status InviteBudget::begin(std::string_view remote_addr) {
-  if (Status mine = limiter_.apply(address_key(remote_addr), per_address_, LimitMode::kTake);
-      !mine.is_ok()) {
-    return mine;
-  }
-  if (Status network = limiter_.apply(network_budget_key(remote_addr), per_network_, LimitMode::kTake);
-      !network.is_ok()) {
-    // Not this attempt's doing alone: the address keeps its own budget.
-    log_if_failed(limiter_.apply(address_key(remote_addr), per_address_, LimitMode::kRefund));
-    return network;
+Status FailureBudgets::begin() {
+  for (std::size_t i = 0; i < budgets_.size(); ++i) {
+    Status s = limiter_.apply(budgets_[i].key, budgets_[i].limit, LimitMode::kTake);
+    if (!s.is_ok()) {
+      give_back(i);
+      return s;
+    }
   }
   return Status::ok();
 }
 
+void FailureBudgets::give_back(std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    log_if_failed(limiter_.apply(budgets_[i].key, budgets_[i].limit, LimitMode::kRefund));
+  }
+}
+
+std::vector<Budget> account_budgets(std::string_view kind, std::string_view account,
+                                    std::string_view remote_addr, const RateLimit& per_address,
+                                    const RateLimit& per_account_address,
+                                    const RateLimit& per_account) {
+  // A name that is no valid username has no account: all such names share one budget, and
+  // the key stays short and printable whatever the client sent.
+  const std::string name = check_username(account).is_ok() ? ascii_lower(account) : "~invalid";
+  const std::string prefix = "chatalot:rl:" + std::string(kind);
+  const std::string client = client_key(remote_addr);
+  return {{prefix + ":addr:" + client, per_address},
+          {prefix + ":acct-addr:" + name + ":" + client, per_account_address},
+          {prefix + ":acct:" + name, per_account}};
+}
+
+// The address's own budget first: a refusal by the network's gives it back (not this
+// attempt's doing alone).
+FailureBudgets InviteBudget::budgets(std::string_view remote_addr) const {
+  return FailureBudgets(limiter_, {{address_key(remote_addr), per_address_},
+                                   {network_budget_key(remote_addr), per_network_}});
+}
+
+Status InviteBudget::begin(std::string_view remote_addr) { return budgets(remote_addr).begin(); }
+
 void InviteBudget::finish(std::string_view remote_addr, bool valid) {
   if (valid) {
-    log_if_failed(limiter_.apply(address_key(remote_addr), per_address_, LimitMode::kRefund));
-    log_if_failed(limiter_.apply(network_budget_key(remote_addr), per_network_, LimitMode::kRefund));
+    budgets(remote_addr).succeeded();
     return;
   }
   Result<long long> total = limiter_.count(std::string(kInviteFailuresKey));

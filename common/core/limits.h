@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/ports.h"
 
@@ -30,6 +31,38 @@ std::string registration_key(std::string_view remote_addr);
 // The counter of failed invite attempts from everywhere (Limiter::count).
 inline constexpr std::string_view kInviteFailuresKey = "chatalot:stats:invite-failures";
 
+// Budgets that only failures spend: begin() takes one from each (in order; when one refuses,
+// those already taken are given back and its refusal is the answer), and succeeded() gives them
+// all back, so an attempt that turns out right costs nothing and concurrency cannot overshoot.
+// gave_back() is for an attempt that could not be made (a dependency away): it tried nothing.
+// Limiter failures while giving back are logged only: the answer is already known.
+struct Budget {
+  std::string key;
+  RateLimit limit;
+};
+
+class FailureBudgets {
+ public:
+  FailureBudgets(Limiter& limiter, std::vector<Budget> budgets)
+      : limiter_(limiter), budgets_(std::move(budgets)) {}
+  Status begin();
+  void succeeded() { give_back(budgets_.size()); }
+  void gave_back() { give_back(budgets_.size()); }
+
+ private:
+  void give_back(std::size_t count);
+  Limiter& limiter_;
+  std::vector<Budget> budgets_;
+};
+
+// The failures of one kind of secret (a password, a recovery code) checked for one account:
+// per client address, per (account, client address) and per account (SPEC section 3, login).
+// account is the lower-cased username as given; names that cannot exist share one key.
+std::vector<Budget> account_budgets(std::string_view kind, std::string_view account,
+                                    std::string_view remote_addr, const RateLimit& per_address,
+                                    const RateLimit& per_account_address,
+                                    const RateLimit& per_account);
+
 class InviteBudget {
  public:
   InviteBudget(Limiter& limiter, RateLimit per_address, RateLimit per_network)
@@ -44,6 +77,7 @@ class InviteBudget {
   void finish(std::string_view remote_addr, bool valid);
 
  private:
+  FailureBudgets budgets(std::string_view remote_addr) const;
   Limiter& limiter_;
   RateLimit per_address_;
   RateLimit per_network_;

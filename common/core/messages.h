@@ -140,6 +140,36 @@ struct Msg {
   static constexpr Message kNoteRange{
       "note must be at most 200 characters without control characters"};
   static constexpr Message kInviteNotFound{"invite not found"};
+  static constexpr Message kIncludeRevokedParam{"include_revoked must be true or false"};
+
+  // Sessions: login, refresh, recovery, logout.
+  static constexpr Message kInvalidCredentials{"invalid username or password"};
+  static constexpr Message kAccountSuspended{"account is suspended"};
+  static constexpr Message kRefreshTokenNotString{"refresh_token must be a string"};
+  static constexpr Message kRefreshTokenInvalid{"invalid refresh token"};
+  static constexpr Message kRecoveryCodeNotString{"recovery_code must be a string"};
+  static constexpr Message kNewPasswordNotString{"new_password must be a string"};
+  static constexpr Message kRecoveryInvalid{"invalid username or recovery code"};
+
+  // The account's own endpoints (bearer).
+  static constexpr Message kCurrentPasswordNotString{"current_password must be a string"};
+  static constexpr Message kPasswordInvalid{"invalid password"};
+  static constexpr Message kSessionNotFound{"session not found"};
+
+  // Admin users.
+  static constexpr Message kUserNotFound{"user not found"};
+  static constexpr Message kOwnerOnlyChangesAdmins{"only the owner can change admin status"};
+  static constexpr Message kOwnerAlwaysAdmin{"the owner is always an admin"};
+  static constexpr Message kOwnerNotSuspendable{"the owner cannot be suspended"};
+  static constexpr Message kOwnerOnlySuspendsAdmins{
+      "only the owner can suspend or unsuspend an admin"};
+  static constexpr Message kIsAdminType{"is_admin must be a boolean"};
+  static constexpr Message kReasonType{"reason must be a string or null"};
+  static constexpr Message kReasonRange{
+      "reason must be at most 500 characters without control characters"};
+  static constexpr Message kSearchParam{"search must be at most 100 characters of UTF-8 text"};
+  static constexpr Message kLimitParam{"limit must be an integer between 1 and 100"};
+  static constexpr Message kOffsetParam{"offset must be an integer between 0 and 1000000000"};
 };
 
 }  // namespace chatalot

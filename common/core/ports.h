@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,12 @@ class PasswordHasher {
   virtual ~PasswordHasher() = default;
   // A PHC string; kUnavailable when no hashing slot or no memory came free in time.
   virtual Result<std::string> hash(std::string_view password) = 0;
+  // Whether password matches phc. With no phc (an unknown account) the same work is done
+  // against a hash of the configured cost, and the answer is false: the time of an answer does
+  // not tell whether the account exists. kUnavailable as hash().
+  virtual Result<bool> verify(const std::optional<std::string>& phc, std::string_view password) = 0;
+  // Whether phc was made with other parameters than the configured ones (rehash on login).
+  virtual bool needs_rehash(std::string_view phc) const = 0;
 };
 
 inline constexpr std::int64_t kAccessTokenSeconds = 900;
@@ -58,6 +65,7 @@ struct AccessClaims {
   std::int64_t exp = 0;
   std::string jti;  // unique token id
   std::string aud = std::string(kAudience);
+  std::string sid;  // the session's id; "" for none (tokens issued before sessions existed)
 };
 
 class TokenSigner {

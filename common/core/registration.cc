@@ -58,13 +58,6 @@ Result<Secrets> make_secrets(const std::string& password, RegistrationDeps& deps
   return Secrets{*hash, *refresh, *recovery, uuid_v4(*jti)};
 }
 
-AccessClaims claims_for(const CreatedAccount& account, const std::string& username,
-                        const std::string& jti, std::int64_t now) {
-  // A new account is an admin only as the owner.
-  return {account.id, username, account.is_owner, account.is_owner, now, now + kAccessTokenSeconds,
-          jti};
-}
-
 }  // namespace
 
 Result<Registered> register_account(const RegistrationRequest& request, RegistrationDeps& deps) {
@@ -82,13 +75,20 @@ Result<Registered> register_account(const RegistrationRequest& request, Registra
   Result<Secrets> secrets = make_secrets(in.password, deps);
   if (!secrets.is_ok()) return secrets.status();
 
-  NewAccount account{in, secrets->password_hash, secrets->recovery_code, secrets->refresh_token,
+  NewAccount account{in,
+                     secrets->password_hash,
+                     secrets->recovery_code,
+                     secrets->refresh_token,
                      with_invite ? std::optional(invite_code) : std::nullopt,
-                     std::string(request.request_id)};
+                     std::string(request.request_id),
+                     {device_name(request.user_agent), std::string(request.remote_addr)}};
   std::string access_token;
   const auto sign = [&](const CreatedAccount& created) -> Status {
+    // A new account is an admin only as the owner.
+    const TokenSubject subject{created.id, in.username, created.is_owner, created.is_owner,
+                               created.session_id};
     Result<std::string> token =
-        deps.signer.sign(claims_for(created, in.username, secrets->jti, deps.clock.now_seconds()));
+        deps.signer.sign(claims_for(subject, secrets->jti, deps.clock.now_seconds()));
     if (!token.is_ok()) return token.status();
     access_token = std::move(token).value();
     return Status::ok();

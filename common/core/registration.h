@@ -2,7 +2,7 @@
 // body's checks in the contract's order, a read-only look at uniqueness and the invite, the
 // password hash outside any transaction, then one transaction in the AccountStore that creates
 // the account with its keys, consumes the invite, claims ownership of a fresh instance and
-// stores the refresh token and the audit record. The access token is signed inside that
+// starts the account's first session with its refresh token and writes the audit record. The access token is signed inside that
 // transaction, before the commit, so an account is never created without its answer.
 #pragma once
 
@@ -13,6 +13,7 @@
 
 #include "core/invites.h"
 #include "core/ports.h"
+#include "core/sessions.h"
 #include "core/status.h"
 #include "core/validation.h"
 
@@ -26,6 +27,7 @@ struct NewAccount {
   std::string refresh_token;
   std::optional<std::string> invite_code;  // normalised; one use is consumed (invite_only)
   std::string request_id;
+  SessionOrigin origin;  // of the session the registration starts
 };
 
 struct CreatedAccount {
@@ -33,6 +35,7 @@ struct CreatedAccount {
   std::string created_at;  // RFC 3339 UTC
   bool is_owner = false;   // the first account: owner and admin
   std::optional<std::string> invite_id;
+  std::string session_id;  // the session the registration started
 };
 
 class AccountStore {
@@ -77,6 +80,7 @@ struct RegistrationRequest {
   std::string_view body;
   std::string_view remote_addr;
   std::string_view request_id;
+  std::string_view user_agent;
 };
 
 // The Chatalot AuthResponse's content.

@@ -369,6 +369,16 @@ Result<RegistrationInput> validate_registration(const Value& body, RegistrationM
   return in;
 }
 
+Result<KeySet> validate_key_set(const Value& body, const KeyChecks& keys) {
+  const Checks checks{RegistrationMode::kOpen, keys};
+  RegistrationInput in;
+  for (const Step step : {read_keys, check_identity_key, check_signed_prekey_signature,
+                          read_one_time_prekeys}) {
+    if (Status status = step(body, checks, in); !status.is_ok()) return status;
+  }
+  return static_cast<KeySet&&>(std::move(in));
+}
+
 Status check_username(std::string_view username) { return first_failure(kUsernameRules, username); }
 
 Status check_email(std::string_view email) { return first_failure(kEmailRules, email); }

@@ -25,12 +25,8 @@ struct OneTimePrekey {
   std::array<std::uint8_t, 32> public_key{};
 };
 
-struct RegistrationInput {
-  std::string username;
-  std::string email;
-  std::string password;
-  std::string display_name;  // trimmed; the username when absent or blank
-  std::string invite_code;   // as sent; "" when absent or when the mode is open
+// The E2E public keys an account publishes (registration, POST /api/keys/register).
+struct KeySet {
   std::array<std::uint8_t, 32> identity_key{};
   std::uint32_t signed_prekey_id = 0;
   std::array<std::uint8_t, 32> signed_prekey{};
@@ -38,10 +34,22 @@ struct RegistrationInput {
   std::vector<OneTimePrekey> one_time_prekeys;
 };
 
+struct RegistrationInput : KeySet {
+  std::string username;
+  std::string email;
+  std::string password;
+  std::string display_name;  // trimmed; the username when absent or blank
+  std::string invite_code;   // as sent; "" when absent or when the mode is open
+};
+
 // Runs checks 1-6 of SPEC section 3 in order on a parsed JSON object and returns the first
 // failure, or the validated input.
 Result<RegistrationInput> validate_registration(const rapidjson::Value& body,
                                                 RegistrationMode mode, const KeyChecks& keys);
+
+// The key checks of registration (step 6 without the display name), in the same order and
+// with the same messages, on a parsed JSON object: POST /api/keys/register.
+Result<KeySet> validate_key_set(const rapidjson::Value& body, const KeyChecks& keys);
 
 // The single checks, exposed for unit tests and for other endpoints. Each returns ok or the
 // contract's message.

@@ -79,6 +79,7 @@ Result<std::string> sign_access_token(const Ed25519Key& key, const AccessClaims&
   w.field("exp", claims.exp);
   w.field("jti", claims.jti);
   w.field("aud", claims.aud);
+  if (!claims.sid.empty()) w.field("sid", claims.sid);
   w.end_object();
   std::string token = base64url_encode(kHeader) + "." + base64url_encode(w.take());
   Result<std::string> signature = key.sign(token);
@@ -117,6 +118,8 @@ Result<AccessClaims> verify_access_token(const Ed25519Key& key, std::string_view
       !get_string(p, "aud", claims.aud) || claims.aud != kAudience) {
     return invalid_token();
   }
+  // The session's id: absent only in tokens issued before sessions existed.
+  if (p.HasMember("sid") && !get_string(p, "sid", claims.sid)) return invalid_token();
 
   const std::int64_t leeway = std::clamp<std::int64_t>(leeway_seconds, 0, kMaxLeewaySeconds);
   // Overflow means a far-future bound, which the comparison it skips would have passed.

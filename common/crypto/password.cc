@@ -88,4 +88,38 @@ Result<std::string> Argon2Hasher::hash(std::string_view password) {
   return hash_password(password, params_);
 }
 
+
+bool password_needs_rehash(std::string_view phc, const Argon2Params& params) {
+  if (!phc.starts_with(kArgon2idPrefix) || phc.find('\0') != std::string_view::npos) return true;
+  const std::string terminated(phc);
+  return crypto_pwhash_str_needs_rehash(terminated.c_str(), params.iterations,
+                                        static_cast<std::size_t>(params.memory_kib) * 1024) != 0;
+}
+
+Result<std::string> Argon2Hasher::dummy_hash() {
+  std::call_once(dummy_once_, [this] {
+    unsigned char random[32];
+    randombytes_buf(random, sizeof random);
+    Result<std::string> made =
+        hash_password(std::string_view(reinterpret_cast<const char*>(random), sizeof random), params_);
+    if (made.is_ok()) dummy_ = std::move(made).value();
+  });
+  if (dummy_.empty()) return unavailable("the dummy password hash could not be made");
+  return dummy_;
+}
+
+Result<bool> Argon2Hasher::verify(const std::optional<std::string>& phc, std::string_view password) {
+  const HashGate::Slot slot = gate_.enter(queue_timeout_);
+  if (!slot) return unavailable("password hashing queue full");
+  if (phc) return verify_password(*phc, password);
+  Result<std::string> dummy = dummy_hash();
+  if (!dummy.is_ok()) return dummy.status();
+  (void)verify_password(*dummy, password);
+  return false;
+}
+
+bool Argon2Hasher::needs_rehash(std::string_view phc) const {
+  return password_needs_rehash(phc, params_);
+}
+
 }  // namespace chatalot

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <condition_variable>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ Result<std::string> hash_password(std::string_view password, const Argon2Params&
 
 // Whether password matches a PHC string made by hash_password (or any Argon2id PHC string).
 bool verify_password(std::string_view phc, std::string_view password);
+
+// Whether phc is not an Argon2id string of exactly these parameters.
+bool password_needs_rehash(std::string_view phc, const Argon2Params& params);
 
 // A counting gate: at most `limit` holders at once. acquire() waits up to `timeout` and
 // returns false if no slot came free (the caller answers 503).
@@ -71,6 +75,9 @@ class HashGate {
   int free_;
 };
 
+// How long a request waits for a hashing slot before it is answered 503.
+inline constexpr std::chrono::milliseconds kHashQueueTimeout{5000};
+
 // The PasswordHasher port: Argon2id at the configured cost, at most `max_concurrent` hashes at
 // once per process (each holds memory_kib); a caller waits up to queue_timeout for a slot, then
 // gets kUnavailable (503). Thread-safe: one instance serves every worker thread.
@@ -79,11 +86,19 @@ class Argon2Hasher final : public PasswordHasher {
   Argon2Hasher(Argon2Params params, int max_concurrent, std::chrono::milliseconds queue_timeout)
       : params_(params), gate_(max_concurrent), queue_timeout_(queue_timeout) {}
   Result<std::string> hash(std::string_view password) override;
+  // Verification holds as much memory as hashing: it takes a slot of the same gate.
+  Result<bool> verify(const std::optional<std::string>& phc, std::string_view password) override;
+  bool needs_rehash(std::string_view phc) const override;
 
  private:
+  // A hash of a random password at the configured cost, made once, on first need.
+  Result<std::string> dummy_hash();
+
   Argon2Params params_;
   HashGate gate_;
   std::chrono::milliseconds queue_timeout_;
+  std::once_flag dummy_once_;
+  std::string dummy_;  // empty if making it failed (then verify() answers kUnavailable)
 };
 
 }  // namespace chatalot

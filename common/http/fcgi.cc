@@ -118,6 +118,8 @@ void fill_request(const std::vector<std::pair<std::string, std::string>>& params
       request->remote_addr = value;
     } else if (name == "HTTP_AUTHORIZATION") {
       request->authorization = value;
+    } else if (name == "HTTP_USER_AGENT") {
+      request->user_agent = value;
     }
   }
 }
@@ -209,6 +211,12 @@ std::optional<FcgiConnection::Step> FcgiConnection::take_record(const Header& h,
       return params(h, content);
     case Phase::kBody:
       return body(h, content, max_body);
+    case Phase::kSkipping:
+      // The request's bounds (records, bytes) still hold while its body is dropped.
+      if (h.type != FCGI_STDIN || h.request_id != request_id_) return Step::kBroken;
+      if (!content.empty()) return std::nullopt;
+      phase_ = Phase::kDone;
+      return Step::kSkipped;
     case Phase::kDone:
     case Phase::kDraining:
       break;
@@ -306,6 +314,11 @@ void FcgiConnection::next_request() {
 }
 
 void FcgiConnection::refuse() {
+  if (keep_conn_) {
+    request_.body.clear();
+    phase_ = Phase::kSkipping;
+    return;
+  }
   ::shutdown(fd_, SHUT_WR);
   phase_ = Phase::kDraining;
   std::string().swap(buffer_);

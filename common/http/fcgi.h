@@ -58,6 +58,7 @@ class FcgiConnection {
     kRequest,   // request() is complete, body included: answer it, then next_request()
     kTooLarge,  // the body outgrew max_body: answer 413, then refuse()
     kClosed,    // the peer ended the connection between requests, or a refusal is drained
+    kSkipped,   // a refused request's body has been read and dropped: next_request()
     kBroken,    // protocol error, a bound or the deadline passed, I/O error: close it
   };
   // Reads what has arrived, without waiting, and goes as far as it allows.
@@ -71,9 +72,12 @@ class FcgiConnection {
   // After an answer: the next request may begin. Bytes already read are kept: a pipelined
   // request is parsed by the next read().
   void next_request();
-  // After answering a request refused before its body was read: no more output (the peer sees
-  // the end of the stream), and read() drops input until the peer ends, kMaxDrainBytes or the
-  // deadline; it then answers kClosed.
+  // After answering a request refused before its body was read. When the peer keeps the
+  // connection (nginx's fastcgi_keep_conn), read() drops the rest of that request's body and
+  // answers kSkipped: the connection serves the next request, so nginx never reuses one the
+  // handler has closed under it. Otherwise no more output (the peer sees the end of the
+  // stream), and read() drops input until the peer ends, kMaxDrainBytes or the deadline; it
+  // then answers kClosed.
   void refuse();
 
   // No request begun and nothing buffered: an idle kept connection.
@@ -99,7 +103,7 @@ class FcgiConnection {
   std::size_t buffer_capacity() const { return buffer_.capacity() + params_.capacity(); }
 
  private:
-  enum class Phase { kBetween, kParams, kBody, kDone, kDraining };
+  enum class Phase { kBetween, kParams, kBody, kSkipping, kDone, kDraining };
   enum class Input { kData, kAgain, kEnd, kError };
   struct Header {
     std::uint8_t type;

@@ -42,8 +42,8 @@ Status check_request(const Request& request, const EndpointRules& rules) {
     for (const std::string& m : rules.methods) list += (list.empty() ? "" : ", ") + m;
     return method_not_allowed(request.method, list);
   }
-  // Only a POST carries a body here; a GET or DELETE on the same endpoint needs no media type.
-  if (!rules.json_body || request.method != "POST") return Status::ok();
+  // Only a POST or a PUT carries a body here; a GET or DELETE needs no media type.
+  if (!rules.json_body || (request.method != "POST" && request.method != "PUT")) return Status::ok();
   if (request.content_length_invalid) return invalid_argument(Msg::kBadContentLength);
   if (request.content_length.value_or(0) > kMaxBodyBytes) {
     return {Code::kTooLarge, Msg::kBodyTooLarge};

@@ -26,6 +26,7 @@ struct Request {
   std::string request_id;                     // REQUEST_ID ($request_id)
   std::string remote_addr;                    // REMOTE_ADDR
   std::string authorization;                  // HTTP_AUTHORIZATION
+  std::string user_agent;                     // HTTP_USER_AGENT (a session's device name)
   std::string body;
 };
 
@@ -38,7 +39,7 @@ struct Response {
 // What an endpoint accepts; checked by check_request() before the body is read.
 struct EndpointRules {
   std::vector<std::string> methods;  // e.g. {"GET", "HEAD"}; the Allow header lists them
-  bool json_body = false;  // POST bodies must be application/json, at most kMaxBodyBytes
+  bool json_body = false;  // POST and PUT bodies: application/json, at most kMaxBodyBytes
 };
 
 // kUnsupportedOperation (405, with the Allow list), kUnsupportedFormat (415), kTooLarge (413)

@@ -81,4 +81,9 @@ Response render_error(const Status& status, std::string_view request_id) {
 
 Response json_response(std::string body) { return Response{200, {}, std::move(body)}; }
 
+Response render(const Status& status, std::string_view request_id) {
+  if (!status.is_ok()) return render_error(status, request_id);
+  return json_response("{}");
+}
+
 }  // namespace chatalot

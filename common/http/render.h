@@ -33,6 +33,9 @@ Response render_error(const Status& status, std::string_view request_id = {});
 // 200 with a JSON body.
 Response json_response(std::string body);
 
+// An operation that answers nothing: 200 {} or the error.
+Response render(const Status& status, std::string_view request_id);
+
 // A domain result: its value written by `write(const T&) -> std::string`, or the error.
 template <typename T, typename Write>
 Response render(const Result<T>& result, std::string_view request_id, Write write) {

@@ -354,7 +354,8 @@ bool answer(FcgiConnection& conn, const Response& response) {
   return sent;
 }
 
-// A request refused before its body is read: answered, then its input drained before close.
+// A request refused before its body is read: answered, then its body dropped (a kept
+// connection goes on) or its input drained before close.
 void refuse(FcgiConnection& conn, const Status& status) {
   answer(conn, render_error(status, conn.request().request_id));
   conn.refuse();
@@ -373,6 +374,9 @@ After serve_ready(const Loop& loop, FcgiConnection& conn, Worker& worker) {
         break;
       case FcgiConnection::Step::kTooLarge:
         refuse(conn, Status(Code::kTooLarge, Msg::kBodyTooLarge));
+        break;
+      case FcgiConnection::Step::kSkipped:
+        conn.next_request();
         break;
       case FcgiConnection::Step::kRequest:
         if (!answer(conn, dispatch(worker, conn.request())) || !conn.keep_conn()) {

@@ -112,6 +112,14 @@ class PgConnection {
   std::bitset<static_cast<std::size_t>(Sql::kCount)> prepared_;
 };
 
+// Empty text (no request id, say) as SQL NULL.
+inline PgParam text_or_null(std::string_view text) {
+  return text.empty() ? PgParam::null(PgType::kText) : PgParam::text(text);
+}
+inline PgParam uuid_or_null(std::string_view id) {
+  return id.empty() ? PgParam::null(PgType::kUuid) : PgParam::uuid(id);
+}
+
 // BEGIN on construction (check begin_status()), ROLLBACK on destruction unless commit()ed.
 class Transaction {
  public:

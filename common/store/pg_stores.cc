@@ -13,11 +13,6 @@ Status conflict_for(const Status& s) {
   return internal_error("unexpected unique violation: " + s.detail());
 }
 
-// Empty text (no request id) is stored as NULL.
-PgParam text_or_null(std::string_view text) {
-  return text.empty() ? PgParam::null(PgType::kText) : PgParam::text(text);
-}
-
 PgParam optional_int4(const std::optional<std::int64_t>& v) {
   // The domain checked the range (check_invite_spec) before anything reaches here.
   return v ? PgParam::int4(static_cast<std::int32_t>(*v)) : PgParam::null(PgType::kInt4);
@@ -27,8 +22,9 @@ std::string bytes_of(const auto& array) {
   return {reinterpret_cast<const char*>(array.data()), array.size()};
 }
 
-Result<PgResult> insert_keys(PgConnection& db, const std::string& user_id,
-                             const RegistrationInput& in) {
+}  // namespace
+
+Result<PgResult> insert_keys(PgConnection& db, std::string_view user_id, const KeySet& in) {
   std::vector<std::int64_t> ids;
   std::vector<std::string> keys;
   for (const OneTimePrekey& k : in.one_time_prekeys) {
@@ -41,6 +37,8 @@ Result<PgResult> insert_keys(PgConnection& db, const std::string& user_id,
                   PgParam::bytea(bytes_of(in.signed_prekey_signature)), PgParam::int8_array(ids),
                   PgParam::bytea_array(keys)});
 }
+
+namespace {
 
 // Every statement of a registration after the user row; the caller commits.
 Status write_account(PgConnection& db, const NewAccount& a, CreatedAccount& created) {
@@ -60,8 +58,11 @@ Status write_account(PgConnection& db, const NewAccount& a, CreatedAccount& crea
       Sql::kFinishRegistration,
       {PgParam::uuid(created.id), PgParam::text(sha256_hex(a.refresh_token)),
        PgParam::nullable_uuid(created.invite_id), PgParam::boolean(created.is_owner),
-       text_or_null(a.request_id)});
-  return finished.status_or_ok();
+       text_or_null(a.request_id), PgParam::nullable_text(a.origin.device_name),
+       PgParam::nullable_text(a.origin.ip_address)});
+  if (!finished.is_ok()) return finished.status();
+  created.session_id = finished->text(0, 0);
+  return Status::ok();
 }
 
 Invite read_invite(const PgResult& r, int row) {
@@ -101,7 +102,7 @@ Result<CreatedAccount> PgAccountStore::create(
       {PgParam::text(a.input.username), PgParam::text(a.input.email), PgParam::text(a.password_hash),
        PgParam::text(a.input.display_name), PgParam::text(sha256_hex(a.recovery_code))});
   if (!user.is_ok()) return conflict_for(user.status());
-  CreatedAccount created{user->text(0, 0), user->text(0, 1), false, std::nullopt};
+  CreatedAccount created{user->text(0, 0), user->text(0, 1), false, std::nullopt, ""};
   CHATALOT_RETURN_IF_ERROR(write_account(db, a, created));
   CHATALOT_RETURN_IF_ERROR(before_commit(created));
   if (Status s = tx.commit(); !s.is_ok()) return conflict_for(s);
@@ -142,10 +143,10 @@ Result<Invite> PgInviteStore::create(const NewInvite& n) {
   return read_invite(*row, 0);
 }
 
-Result<std::vector<Invite>> PgInviteStore::list(int limit) {
+Result<std::vector<Invite>> PgInviteStore::list(int limit, bool include_revoked) {
   Result<PgConnection*> db = link_.connection();
   if (!db.is_ok()) return db.status();
-  Result<PgResult> r = (*db)->exec(Sql::kListInvites, {PgParam::int4(limit)});
+  Result<PgResult> r = (*db)->exec(Sql::kListInvites, {PgParam::int4(limit), PgParam::boolean(include_revoked)});
   if (!r.is_ok()) return r.status();
   std::vector<Invite> invites;
   invites.reserve(static_cast<std::size_t>(r->rows()));
@@ -171,7 +172,7 @@ Result<std::optional<Roles>> PgUserDirectory::roles(std::string_view user_id) {
   Result<PgResult> r = (*db)->exec(Sql::kUserRoles, {PgParam::uuid(user_id)});
   if (!r.is_ok()) return r.status();
   if (r->rows() == 0) return std::optional<Roles>();
-  return std::optional<Roles>(Roles{r->boolean(0, 0), r->boolean(0, 1)});
+  return std::optional<Roles>(Roles{r->boolean(0, 0), r->boolean(0, 1), r->boolean(0, 2)});
 }
 
 }  // namespace chatalot

@@ -12,6 +12,9 @@
 
 namespace chatalot {
 
+// Inserts an account's E2E keys (registration, key upload); the caller's transaction.
+Result<PgResult> insert_keys(PgConnection& db, std::string_view user_id, const KeySet& keys);
+
 class PgAccountStore final : public AccountStore {
  public:
   explicit PgAccountStore(PgLink& link) : link_(link) {}
@@ -30,7 +33,7 @@ class PgInviteStore final : public InviteStore {
   explicit PgInviteStore(PgLink& link) : link_(link) {}
   Result<std::optional<UsableInvite>> find_usable(std::string_view code) override;
   Result<Invite> create(const NewInvite& invite) override;
-  Result<std::vector<Invite>> list(int limit) override;
+  Result<std::vector<Invite>> list(int limit, bool include_revoked) override;
   Result<std::optional<Invite>> revoke(std::string_view id, const std::optional<std::string>& actor,
                                        std::string_view request_id) override;
 

@@ -44,6 +44,28 @@ enum class Sql : std::size_t {
   kPromoteAdmin,
   // Users.
   kUserRoles,
+  kUserByName,
+  kUserById,
+  kLockUser,
+  // Sessions.
+  kStartSession,
+  kLockRefreshToken,
+  kRotateRefreshToken,
+  kEndSession,
+  kEndSessionByToken,
+  kEndSessions,
+  kLiveSessions,
+  kRecover,
+  kChangePassword,
+  kSetRecoveryCode,
+  // Keys.
+  kDeleteKeys,
+  kAuditKeys,
+  // Admin users.
+  kListUsers,
+  kSetAdmin,
+  kSuspendUser,
+  kUnsuspendUser,
   // Invites.
   kUsableInvite,
   kCreateInvite,

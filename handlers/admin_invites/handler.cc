@@ -4,6 +4,7 @@
 
 #include "core/auth.h"
 #include "core/json.h"
+#include "core/query.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "crypto/jwt.h"
@@ -71,11 +72,17 @@ class AdminInvitesWorker final : public Worker {
       return render_error(method_not_allowed(method, target.collection ? "GET, POST" : "DELETE"));
     }
     AuthDeps auth{shared_.verifier, shared_.clock, users_};
-    Result<std::string> admin = authorize_admin(request.authorization, auth);
+    Result<Caller> admin = authorize_admin(request.authorization, auth);
     if (!admin.is_ok()) return render_error(admin.status(), request.request_id);
-    if (target.item) return revoke(request, *admin, *target.item);
-    if (method == "POST") return create(request, *admin);
-    return render(invites_.list(kInviteListLimit), request.request_id, list_json);
+    if (target.item) return revoke(request, admin->user_id, *target.item);
+    if (method == "POST") return create(request, admin->user_id);
+    // The panel expects a revoked invite to disappear; its record stays, and can be asked for.
+    Result<std::optional<std::string>> include_revoked =
+        query_parameter(request.query, "include_revoked", Msg::kIncludeRevokedParam);
+    if (!include_revoked.is_ok()) return render_error(include_revoked.status());
+    const std::string flag = include_revoked->value_or("false");
+    if (flag != "true" && flag != "false") return render_error(invalid_argument(Msg::kIncludeRevokedParam));
+    return render(invites_.list(kInviteListLimit, flag == "true"), request.request_id, list_json);
   }
 
  private:
@@ -113,7 +120,9 @@ class AdminInvitesWorker final : public Worker {
 void write_invite_json(JsonWriter& w, const Invite& invite, std::optional<std::string_view> code) {
   w.start_object();
   w.field("id", invite.id);
-  if (code) w.field("code", *code);
+  // The full code is in the answer that creates the invite only; it is not stored. The panel
+  // shows "code": the hint followed by an ellipsis stands in for it.
+  w.field("code", code ? std::string(*code) : invite.code_hint + "\u2026");
   w.field("code_hint", invite.code_hint);
   w.nullable_field("created_by", invite.created_by);
   w.nullable_field("max_uses", invite.max_uses);

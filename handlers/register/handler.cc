@@ -10,17 +10,14 @@
 #include "crypto/ed25519.h"
 #include "crypto/jwt.h"
 #include "crypto/password.h"
-#include "http/json_writer.h"
 #include "http/render.h"
+#include "http/views.h"
 #include "limits/gcra.h"
 #include "store/pg_stores.h"
 #include "store/schema.h"
 
 namespace chatalot {
 namespace {
-
-// How long a registration waits for one of the ARGON2_MAX_CONCURRENT hashing slots.
-constexpr auto kHashQueueTimeout = std::chrono::seconds(5);
 
 // What every worker thread of the process shares.
 struct Shared {
@@ -71,8 +68,10 @@ class RegisterWorker final : public Worker {
     if (!shared_.startup_done.load() && pg_.connection().is_ok()) finish_startup(shared_, accounts_);
     RegistrationDeps deps{shared_.policy, accounts_, invites_,      limiter_,     shared_.hasher,
                           shared_.signer, shared_.keys, shared_.clock, random_};
-    return render(register_account({request.body, request.remote_addr, request.request_id}, deps),
-                  request.request_id, auth_response_json);
+    return render(register_account({request.body, request.remote_addr, request.request_id,
+                                    request.user_agent},
+                                   deps),
+                  request.request_id, registered_json);
   }
 
  private:
@@ -86,27 +85,15 @@ class RegisterWorker final : public Worker {
 
 }  // namespace
 
-std::string auth_response_json(const Registered& r) {
-  JsonWriter w;
-  w.start_object();
-  w.field("access_token", r.access_token);
-  w.field("refresh_token", r.refresh_token);
-  w.key("user");
-  w.start_object();
-  w.field("id", r.user_id);
-  w.field("username", r.username);
-  w.field("display_name", r.display_name);
-  w.null_field("avatar_url");
-  w.null_field("banner_url");
-  w.field("status", "offline");
-  w.null_field("custom_status");
-  w.field("is_admin", r.is_owner);  // a new account is an admin only as the owner
-  w.field("is_owner", r.is_owner);
-  w.field("created_at", r.created_at);
-  w.end_object();
-  w.field("recovery_code", r.recovery_code);
-  w.end_object();
-  return w.take();
+std::string registered_json(const Registered& r) {
+  Account account;
+  account.id = r.user_id;
+  account.username = r.username;
+  account.display_name = r.display_name;
+  account.is_admin = r.is_owner;  // a new account is an admin only as the owner
+  account.is_owner = r.is_owner;
+  account.created_at = r.created_at;
+  return auth_response_json(r.access_token, r.refresh_token, account, r.recovery_code);
 }
 
 Result<Endpoint> register_endpoint(const Config& config) {

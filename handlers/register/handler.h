@@ -15,6 +15,6 @@ namespace chatalot {
 Result<Endpoint> register_endpoint(const Config& config);
 
 // The AuthResponse: {"access_token","refresh_token","user":{...},"recovery_code"}.
-std::string auth_response_json(const Registered& r);
+std::string registered_json(const Registered& r);
 
 }  // namespace chatalot

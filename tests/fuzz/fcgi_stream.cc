@@ -223,6 +223,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             conn.next_request();
           }
           break;
+        case FcgiConnection::Step::kSkipped:
+          conn.next_request();
+          break;
         case FcgiConnection::Step::kClosed:
         case FcgiConnection::Step::kBroken:
           done = true;

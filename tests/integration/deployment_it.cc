@@ -18,10 +18,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "../fcgi_client.h"
 #include "harness.h"
@@ -221,7 +223,7 @@ TEST(ShippedUnits, SystemdAnalyzeVerifiesThemWithoutAWord) {
     write_file(dir + "/" + unit.filename().string(), text);
     files += " '" + dir + "/" + unit.filename().string() + "'";
   }
-  ASSERT_GE(unit_files().size(), 10U);
+  ASSERT_GE(unit_files().size(), 24U);
   const CommandResult r = run_command("systemd-analyze verify" + files);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   // An unknown or misspelt directive is only a warning ("Unknown key ..., ignoring"): none.
@@ -282,12 +284,39 @@ TEST(ShippedUnits, EveryServiceIsBoundedAndItsHardeningSorted) {
   }
 }
 
+// What each handler needs (SPEC sections 3 and 6): the private key only where an answer holds
+// a token it signs, Argon2id memory where passwords are hashed or verified (ARGON2_MAX_CONCURRENT
+// caps the hashes, MemoryMax is the backstop). The handlers' main.cc and their units must both
+// agree with this table.
+struct Needs {
+  std::string name;  // the executable's suffix: handlers/NAME (with '_'), chatalot-NAME.service
+  bool signs;        // kNeedJwtSign: the private key
+  bool verifies;     // kNeedJwtVerify: the public key
+  bool database;     // kNeedDatabase
+  bool redis;        // kNeedRedis
+  std::string memory_max;
+};
+const Needs kNeeds[] = {
+    {"auth-config", false, false, false, false, "512M"},
+    {"register", true, false, true, true, "2G"},
+    {"invite-redeem", false, false, true, true, "512M"},
+    {"admin-invites", false, true, true, false, "512M"},
+    {"login", true, false, true, true, "2G"},
+    {"refresh", true, false, true, false, "512M"},
+    {"recover", false, false, true, true, "2G"},  // its answer holds no token
+    {"logout", false, false, true, false, "512M"},
+    {"account", false, true, true, true, "2G"},  // the password change
+    {"keys", false, true, true, false, "512M"},
+    {"admin-users", false, true, true, false, "512M"},
+};
+
 // A handler's needs, from its main.cc (the Need bits it passes to run_main).
 struct Handler {
-  std::string unit;  // chatalot-NAME.service
+  std::string name;
   bool signs = false;
   bool verifies = false;
-  bool network = false;  // PostgreSQL or Redis
+  bool database = false;
+  bool redis = false;
 };
 
 std::vector<Handler> handlers() {
@@ -296,27 +325,50 @@ std::vector<Handler> handlers() {
     const std::string main = read_file(e.path().string() + "/main.cc");
     if (main.empty()) continue;
     Handler h;
-    h.unit = "chatalot-" + replace_all(e.path().filename().string(), "_", "-") + ".service";
+    h.name = replace_all(e.path().filename().string(), "_", "-");
     h.signs = main.find("kNeedJwtSign") != std::string::npos;
     h.verifies = main.find("kNeedJwtVerify") != std::string::npos;
-    h.network = main.find("kNeedDatabase") != std::string::npos ||
-                main.find("kNeedRedis") != std::string::npos;
+    h.database = main.find("kNeedDatabase") != std::string::npos;
+    h.redis = main.find("kNeedRedis") != std::string::npos;
     out.push_back(h);
   }
   return out;
 }
 
-TEST(ShippedUnits, OnlyTheUnitsThatSignTokensGetThePrivateKey) {
+std::string unit_text(const std::string& name, const std::string& type) {
+  return read_file(source_dir() + "/systemd/chatalot-" + name + "." + type);
+}
+
+TEST(ShippedUnits, EveryHandlerNeedsWhatTheTableSaysAndHasItsRow) {
   const std::vector<Handler> all = handlers();
-  ASSERT_GE(all.size(), 4U);
-  int signers = 0;
+  ASSERT_GE(all.size(), std::size(kNeeds));
   for (const Handler& h : all) {
-    SCOPED_TRACE(h.unit);
-    const std::string text = read_file(source_dir() + "/systemd/" + h.unit);
+    SCOPED_TRACE(h.name);
+    const auto row = std::find_if(std::begin(kNeeds), std::end(kNeeds),
+                                  [&](const Needs& n) { return n.name == h.name; });
+    ASSERT_NE(row, std::end(kNeeds)) << "a handler without a row in kNeeds";
+    EXPECT_EQ(h.signs, row->signs);
+    EXPECT_EQ(h.verifies, row->verifies);
+    EXPECT_EQ(h.database, row->database);
+    EXPECT_EQ(h.redis, row->redis);
+  }
+  for (const Needs& n : kNeeds) {
+    const std::string main =
+        source_dir() + "/handlers/" + replace_all(n.name, "-", "_") + "/main.cc";
+    EXPECT_FALSE(read_file(main).empty()) << "no handler for the row " << n.name;
+  }
+}
+
+TEST(ShippedUnits, OnlyTheUnitsThatSignTokensGetThePrivateKey) {
+  std::set<std::string> signers;
+  for (const Needs& n : kNeeds) {
+    SCOPED_TRACE(n.name);
+    const std::string text = unit_text(n.name, "service");
     ASSERT_FALSE(text.empty()) << "no unit for the handler";
-    if (h.signs) {
-      ++signers;
-      // systemd (root) reads the root-only key and gives this unit alone a copy.
+    const bool network = n.database || n.redis;
+    if (n.signs) {
+      signers.insert("chatalot-" + n.name + ".service");
+      // systemd (root) reads the root-only key and gives these units alone a copy.
       EXPECT_TRUE(has_setting(text, "LoadCredential=jwt_ed25519.pem:/etc/chatalot/jwt_ed25519.pem"));
       EXPECT_TRUE(has_setting(text, "Environment=JWT_PRIVATE_KEY_PATH=%d/jwt_ed25519.pem"));
     } else {
@@ -326,24 +378,64 @@ TEST(ShippedUnits, OnlyTheUnitsThatSignTokensGetThePrivateKey) {
         EXPECT_EQ(s.find("jwt_ed25519.pem"), std::string::npos) << s;
       }
     }
-    if (!h.network) {
+    if (!network) {
       // Nothing to reach: no network at all, and no other address family than its socket's.
       EXPECT_TRUE(has_setting(text, "PrivateNetwork=yes"));
       EXPECT_TRUE(has_setting(text, "RestrictAddressFamilies=AF_UNIX"));
+    } else {
+      // PostgreSQL or Redis may be on another host (IPAddressAllow=, commented out).
+      EXPECT_FALSE(has_setting(text, "PrivateNetwork=yes"));
+      EXPECT_TRUE(has_setting(text, "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"));
     }
-    if (!h.signs && !h.verifies && !h.network) {
+    if (!n.signs && !n.verifies && !network) {
       // Needing nothing of the chatalot user's, it runs as its own.
       EXPECT_TRUE(has_setting(text, "DynamicUser=yes"));
       EXPECT_FALSE(has_key(text, "User"));
     }
+    EXPECT_TRUE(has_setting(text, "MemoryMax=" + n.memory_max));
   }
-  EXPECT_GE(signers, 1);
+  EXPECT_EQ(signers, (std::set<std::string>{"chatalot-register.service", "chatalot-login.service",
+                                            "chatalot-refresh.service"}));
+  // No other unit (the migrations, say) holds the key either.
+  for (const fs::path& unit : unit_files()) {
+    if (has_key(read_file(unit), "LoadCredential")) {
+      EXPECT_TRUE(signers.contains(unit.filename().string())) << unit;
+    }
+  }
   // The shared environment file names no private key: under systemd an EnvironmentFile=
   // overrides Environment=, so the signing units would read the root-only file and fail.
   for (const std::string& s : settings(read_file(source_dir() + "/systemd/chatalot.env"))) {
     EXPECT_EQ(s.find("JWT_PRIVATE_KEY_PATH"), std::string::npos) << s;
   }
   EXPECT_TRUE(has_key(read_file(source_dir() + "/systemd/chatalot.env"), "JWT_PUBLIC_KEY_PATH"));
+}
+
+TEST(ShippedUnits, EveryHandlerHasItsSocketItsPlaceInTheTargetAndItsUpstream) {
+  std::set<std::string> wanted;  // by chatalot.target
+  for (const std::string& s : settings(read_file(source_dir() + "/systemd/chatalot.target"))) {
+    if (!s.starts_with("Wants=")) continue;
+    std::istringstream units(s.substr(6));
+    wanted.insert(std::istream_iterator<std::string>(units), {});
+  }
+  const std::string site = read_file(source_dir() + "/nginx/chatalot.conf");
+  // scripts/stack's list of handlers: HANDLERS=(...), over one or more lines.
+  const std::string stack = read_file(source_dir() + "/scripts/stack");
+  const std::size_t open = stack.find("\nHANDLERS=(");
+  ASSERT_NE(open, std::string::npos);
+  std::istringstream listed(stack.substr(open + 11, stack.find(')', open) - open - 11));
+  const std::set<std::string> stacked{std::istream_iterator<std::string>(listed), {}};
+  for (const Needs& n : kNeeds) {
+    SCOPED_TRACE(n.name);
+    const std::string unit = "chatalot-" + n.name;
+    const std::string socket = "/run/chatalot/" + n.name + ".sock";
+    EXPECT_TRUE(has_setting(unit_text(n.name, "socket"), "ListenStream=" + socket));
+    const std::string service = unit_text(n.name, "service");
+    EXPECT_TRUE(has_setting(service, "ExecStart=/usr/local/bin/" + unit));
+    EXPECT_TRUE(has_setting(service, "Requires=" + unit + ".socket"));
+    EXPECT_TRUE(wanted.contains(unit + ".socket") && wanted.contains(unit + ".service"));
+    EXPECT_NE(site.find("    server unix:" + socket + " max_fails=0;\n"), std::string::npos);
+    EXPECT_TRUE(stacked.contains(n.name)) << "not in scripts/stack's HANDLERS";
+  }
 }
 
 // PrivateNetwork=yes for the mode query: a socket made outside the network namespace (as
@@ -433,26 +525,38 @@ TEST(NginxErrors, EveryMalformedRequestIsTheContractsJson400) {
   }
 }
 
+const std::string kId = "0b7e2a4c-1f3d-4e5a-9c6b-7d8e9f0a1b2c";
+
 TEST(NginxErrors, NginxsOwn405NamesTheLocationsMethodsAsTheHandlerDoes) {
-  // nginx refuses TRACE itself, anywhere; a PUT reaches the handler, whose 405 is the reference.
+  // nginx refuses TRACE itself, anywhere; a PATCH (no endpoint takes one) reaches the handler,
+  // whose 405 is the reference.
   auto c = g_stack->client();
-  for (const char* path : {"/api/auth/config", "/api/auth/register", "/api/auth/invites/redeem",
-                           "/api/admin/invites", "/api/admin/invites/0b7e2a4c-1f3d-4e5a-9c6b-7d8e9f0a1b2c"}) {
+  const std::string paths[] = {
+      "/api/auth/config", "/api/auth/register", "/api/auth/invites/redeem", "/api/auth/login",
+      "/api/auth/refresh", "/api/auth/recover", "/api/auth/logout", "/api/account/me",
+      "/api/account/sessions", "/api/account/sessions/" + kId, "/api/account/logout-all",
+      "/api/account/password", "/api/account/regenerate-recovery-code", "/api/keys/register",
+      "/api/admin/invites", "/api/admin/invites/" + kId, "/api/admin/users",
+      "/api/admin/users/" + kId + "/admin", "/api/admin/users/" + kId + "/suspend",
+      "/api/admin/users/" + kId + "/unsuspend"};
+  for (const std::string& path : paths) {
     SCOPED_TRACE(path);
-    const auto put = c->Put(path, "{}", "application/json");
-    ASSERT_TRUE(put);
-    ASSERT_EQ(put->status, 405) << put->body;
-    const std::string handler_allow = put->get_header_value("Allow");
+    const auto patch = c->Patch(path, "{}", "application/json");
+    ASSERT_TRUE(patch);
+    ASSERT_EQ(patch->status, 405) << patch->body;
+    const std::string handler_allow = patch->get_header_value("Allow");
     ASSERT_FALSE(handler_allow.empty());
-    const RawResponse trace = exchange(std::string("TRACE ") + path + " HTTP/1.1\r\n" + kHost + "\r\n");
+    const RawResponse trace = exchange("TRACE " + path + " HTTP/1.1\r\n" + kHost + "\r\n");
     EXPECT_EQ(trace.status, 405);
     EXPECT_EQ(header(trace, "allow"), handler_allow);
     EXPECT_EQ(header(trace, "content-type"), "application/json");
     EXPECT_EQ(trace.body, kMethod);
   }
   // On a path that does not exist there is no method to name: it stays a 404, as a GET's.
-  for (const char* path : {"/api/nope", "/API/AUTH/CONFIG"}) {
-    const RawResponse trace = exchange(std::string("TRACE ") + path + " HTTP/1.1\r\n" + kHost + "\r\n");
+  const std::string unknown[] = {"/api/nope", "/API/AUTH/CONFIG", "/api/admin/users/" + kId,
+                                 "/api/admin/users/" + kId + "/delete"};
+  for (const std::string& path : unknown) {
+    const RawResponse trace = exchange("TRACE " + path + " HTTP/1.1\r\n" + kHost + "\r\n");
     EXPECT_EQ(trace.status, 404) << path;
     EXPECT_EQ(trace.body, kNotFound) << path;
   }
@@ -474,8 +578,28 @@ TEST(NginxLimits, BodilessLocationsTakeASmallBodyAndAnswerAsTheHandlerWould) {
   EXPECT_EQ(post.status, 405) << post.raw.substr(0, 300);
   EXPECT_EQ(header(post, "allow"), "GET, HEAD");
   EXPECT_EQ(post.body, kMethod);
-  const RawResponse item = send("DELETE", "/api/admin/invites/0b7e2a4c-1f3d-4e5a-9c6b-7d8e9f0a1b2c", 2000);
+  const RawResponse item = send("DELETE", "/api/admin/invites/" + kId, 2000);
   EXPECT_EQ(item.status, 400) << item.raw.substr(0, 300);
+  // The account's and the admin's bodiless locations alike. Within 1k the handler answers (no
+  // bearer: 401); over it, their method is told malformed, any other not allowed.
+  const std::tuple<std::string, std::string, std::string> bodiless[] = {
+      {"GET", "/api/account/me", "GET"},
+      {"GET", "/api/account/sessions", "GET"},
+      {"DELETE", "/api/account/sessions/" + kId, "DELETE"},
+      {"GET", "/api/admin/users", "GET"},
+  };
+  for (const auto& [method, path, allow] : bodiless) {
+    SCOPED_TRACE(method + " " + path);
+    const RawResponse small = send(method, path, 500);
+    EXPECT_EQ(small.status, 401) << small.raw.substr(0, 300);
+    const RawResponse own = send(method, path, 2000);
+    EXPECT_EQ(own.status, 400) << own.raw.substr(0, 300);
+    EXPECT_EQ(own.body, kMalformed);
+    const RawResponse other = send("POST", path, 2000);
+    EXPECT_EQ(other.status, 405) << other.raw.substr(0, 300);
+    EXPECT_EQ(header(other, "allow"), allow);
+    EXPECT_EQ(other.body, kMethod);
+  }
   // ...and only a body over the contract's 64 KiB is told so.
   const RawResponse large = exchange("POST /api/auth/config HTTP/1.1\r\n" + kHost +
                                      "Content-Length: 65537\r\n\r\n");
@@ -556,7 +680,20 @@ TEST(NginxLimits, EveryHandlersLocationHasAFloodGuardWithTheContractsAnswer) {
       {"/api/auth/register", "127.0.0.22", 100},
       {"/api/auth/invites/redeem", "127.0.0.25", 100},
       {"/api/admin/invites", "127.0.0.23", 100},
-      {"/api/admin/invites/0b7e2a4c-1f3d-4e5a-9c6b-7d8e9f0a1b2c", "127.0.0.24", 100},
+      {"/api/admin/invites/" + kId, "127.0.0.24", 100},
+      {"/api/auth/login", "127.0.0.26", 100},
+      {"/api/auth/refresh", "127.0.0.27", 100},
+      {"/api/auth/recover", "127.0.0.28", 100},
+      {"/api/auth/logout", "127.0.0.29", 100},
+      {"/api/account/me", "127.0.0.30", 100},
+      {"/api/account/sessions", "127.0.0.31", 100},
+      {"/api/account/sessions/" + kId, "127.0.0.32", 100},
+      {"/api/account/logout-all", "127.0.0.33", 100},
+      {"/api/account/password", "127.0.0.34", 100},
+      {"/api/account/regenerate-recovery-code", "127.0.0.35", 100},
+      {"/api/keys/register", "127.0.0.36", 100},
+      {"/api/admin/users", "127.0.0.37", 100},
+      {"/api/admin/users/" + kId + "/suspend", "127.0.0.38", 100},
   };
   for (const auto& [path, source, burst] : cases) {
     SCOPED_TRACE(path);

@@ -157,6 +157,7 @@ void expect_consistent(const std::vector<std::string>& ok_ids) {
   EXPECT_EQ(count("SELECT count(*) FROM signed_prekeys"), users);
   EXPECT_EQ(count("SELECT count(*) FROM one_time_prekeys"), 3 * users);
   EXPECT_EQ(count("SELECT count(*) FROM refresh_tokens"), users);
+  EXPECT_EQ(count("SELECT count(*) FROM sessions"), users);
   EXPECT_EQ(count("SELECT count(*) FROM audit_log WHERE action = 'user.register'"), users);
   EXPECT_EQ(count("SELECT count(*) FROM users WHERE invite_id IS NULL"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM registration_invites i WHERE used_count <> "

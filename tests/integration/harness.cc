@@ -101,7 +101,13 @@ std::map<std::string, std::string> fast_unlimited_env() {
           {"RATE_LIMIT_INVITE_PER_SECOND", "10000"},
           {"RATE_LIMIT_INVITE_BURST", "100000"},
           {"RATE_LIMIT_INVITE_NETWORK_PER_SECOND", "10000"},
-          {"RATE_LIMIT_INVITE_NETWORK_BURST", "100000"}};
+          {"RATE_LIMIT_INVITE_NETWORK_BURST", "100000"},
+          {"RATE_LIMIT_LOGIN_PER_SECOND", "10000"},
+          {"RATE_LIMIT_LOGIN_BURST", "100000"},
+          {"RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS_PER_SECOND", "10000"},
+          {"RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS_BURST", "100000"},
+          {"RATE_LIMIT_LOGIN_ACCOUNT_PER_SECOND", "10000"},
+          {"RATE_LIMIT_LOGIN_ACCOUNT_BURST", "100000"}};
 }
 
 bool process_running(pid_t pid) {

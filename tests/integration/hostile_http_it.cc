@@ -2,8 +2,9 @@
 // chunked bodies, wrong and missing media types, empty and truncated bodies, deep nesting,
 // huge numbers and strings, duplicate keys, invalid and overlong UTF-8, lone surrogate escapes
 // and NUL in every string field, every field with every wrong type, top-level non-objects,
-// path tricks and wrong methods. Each must be answered with a 4xx JSON error of the contract,
-// never a 5xx; afterwards every worker is alive, nothing was written, and a real request works.
+// path tricks, malformed ids and query parameters, bodies on bodiless methods, bad bearers and
+// wrong methods. Each must be answered with a 4xx JSON error of the contract, never a 5xx;
+// afterwards every worker is alive, nothing was written, and real requests work.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <rapidjson/stringbuffer.h>
@@ -24,12 +25,18 @@ namespace {
 Stack* g_stack = nullptr;
 std::string g_code;         // a usable invite, never spent by a refused request
 std::string g_admin_token;  // the owner's access token
+Registrant g_owner;         // the owner, who signs in again at the end
+
+// A well-formed id that names nothing (no session, no user).
+const std::string kUnknownId = "0b7e2a4c-1f3d-4e5a-9c6b-7d8e9f0a1b2c";
 
 const std::set<std::string> kClientErrors = {"validation_error", "unauthorized", "forbidden",
                                              "not_found",        "method_not_allowed",
                                              "conflict",         "payload_too_large",
                                              "unsupported_media_type", "rate_limited"};
-const char* const kHandlers[] = {"auth-config", "register", "invite-redeem", "admin-invites"};
+const char* const kHandlers[] = {"auth-config", "register", "invite-redeem", "admin-invites",
+                                 "login",       "refresh",  "recover",       "logout",
+                                 "account",     "keys",     "admin-users"};
 
 class StackEnvironment : public ::testing::Environment {
  public:
@@ -42,8 +49,9 @@ class StackEnvironment : public ::testing::Environment {
                                               "/scripts/stack' ctl invite create --max-uses 100 2>/dev/null)");
     ASSERT_EQ(created.exit_code, 0) << created.output;
     g_code = created.output.substr(0, created.output.find('\n'));
-    const auto res = g_stack->client()->Post(
-        "/api/auth/register", registration_body(registrant("owner", g_code)), "application/json");
+    g_owner = registrant("owner", g_code);
+    const auto res = g_stack->client()->Post("/api/auth/register", registration_body(g_owner),
+                                             "application/json");
     ASSERT_TRUE(res && res->status == 200) << (res ? res->body : "no answer");
     Result<rapidjson::Document> doc = parse_json_object(res->body);
     ASSERT_TRUE(doc.is_ok());
@@ -82,13 +90,36 @@ struct Attack {
   return ::testing::AssertionSuccess();
 }
 
+// Whether a request goes with the owner's bearer (unless it brings its own Authorization), so
+// that the handler reads its ids, query and body: refused, they change nothing. Not on the two
+// account actions that would act on any body: there every request is refused before the
+// bearer, or at it (401).
+bool with_bearer(const std::string& path) {
+  if (path == "/api/account/logout-all" || path == "/api/account/regenerate-recovery-code") {
+    return false;
+  }
+  return path.starts_with("/api/admin/") || path.starts_with("/api/account/") ||
+         path.starts_with("/api/keys/");
+}
+
 // Each attack from its own loopback address, so that nginx's flood guard (per address) does not
 // answer for the handlers: what is tested here is what the handlers and nginx's own checks say.
 httplib::Result send(const Attack& a, int source) {
   auto c = g_stack->client();
   c->set_interface("127.0.9." + std::to_string(source % 250 + 1));
   httplib::Headers headers = a.headers;
-  if (a.path.starts_with("/api/admin/")) headers.emplace("Authorization", "Bearer " + g_admin_token);
+  if (with_bearer(a.path) && headers.find("Authorization") == headers.end()) {
+    headers.emplace("Authorization", "Bearer " + g_admin_token);
+  }
+  if ((a.method == "GET" || a.method == "DELETE") && !a.body.empty()) {
+    httplib::Request request;  // a body on a bodiless method: no shortcut of the client sends one
+    request.method = a.method;
+    request.path = a.path;
+    request.headers = headers;
+    if (!a.content_type.empty()) request.set_header("Content-Type", a.content_type);
+    request.body = a.body;
+    return c->send(request);
+  }
   if (a.method == "GET") return c->Get(a.path, headers);
   if (a.method == "DELETE") return c->Delete(a.path, headers);
   if (a.method == "PUT") return c->Put(a.path, headers, a.body, a.content_type);
@@ -116,7 +147,9 @@ std::string registration_with(const std::string& field, const std::string& raw) 
   return out;
 }
 
-std::vector<Attack> body_attacks(const std::string& path) {
+// The body attacks on a location that takes a JSON body with `method` (POST or PUT), and every
+// other method.
+std::vector<Attack> body_attacks(const std::string& path, const std::string& method = "POST") {
   const std::string json = "application/json";
   std::vector<Attack> a = {
       {"empty body", "POST", path, json, ""},
@@ -156,11 +189,13 @@ std::vector<Attack> body_attacks(const std::string& path) {
       {"oversized body", "POST", path, json, "{\"a\":\"" + std::string(70000, 'x') + "\"}"},
       {"declared oversized", "POST", path, json, "{}", {{"Content-Length", "999999999"}}},
       {"chunked garbage", "POST", path, json, "not json", {{"Transfer-Encoding", "chunked"}}},
-      {"GET", "GET", path, "", ""},
-      {"PUT", "PUT", path, json, "{}"},
-      {"PATCH", "PATCH", path, json, "{}"},
-      {"DELETE", "DELETE", path, "", ""},
   };
+  for (Attack& row : a) row.method = method;
+  for (const char* other : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    if (other == method) continue;
+    const bool bodiless = std::string_view(other) == "GET" || std::string_view(other) == "DELETE";
+    a.push_back({other, other, path, bodiless ? "" : json, bodiless ? "" : "{}"});
+  }
   return a;
 }
 
@@ -180,7 +215,89 @@ std::vector<Attack> path_attacks() {
       {"admin collection wrong method", "PUT", "/api/admin/invites", "application/json", "{}"},
       {"config POST", "POST", "/api/auth/config", "application/json", "{}"},
       {"config DELETE", "DELETE", "/api/auth/config", "", ""},
+      {"login trailing slash", "POST", "/api/auth/login/", "application/json", "{}"},
+      {"login upper case", "POST", "/api/auth/LOGIN", "application/json", "{}"},
+      {"account unknown path", "GET", "/api/account/nope", "", ""},
+      {"me trailing slash", "GET", "/api/account/me/", "", ""},
+      {"me POST", "POST", "/api/account/me", "application/json", "{}"},
+      {"me DELETE", "DELETE", "/api/account/me", "", ""},
+      {"sessions POST", "POST", "/api/account/sessions", "application/json", "{}"},
+      {"sessions DELETE", "DELETE", "/api/account/sessions", "", ""},
+      {"session not a uuid", "DELETE", "/api/account/sessions/../../x", "", ""},
+      {"session sql", "DELETE", "/api/account/sessions/1'%20OR%201=1", "", ""},
+      {"session nested", "DELETE", "/api/account/sessions/a/b", "", ""},
+      {"session without id", "DELETE", "/api/account/sessions/", "", ""},
+      {"session unknown", "DELETE", "/api/account/sessions/" + kUnknownId, "", ""},
+      {"session GET", "GET", "/api/account/sessions/" + kUnknownId, "", ""},
+      {"keys trailing slash", "POST", "/api/keys/register/", "application/json", "{}"},
+      {"users POST", "POST", "/api/admin/users", "application/json", "{}"},
+      {"users DELETE", "DELETE", "/api/admin/users", "", ""},
+      {"user not a uuid", "PUT", "/api/admin/users/../../x/admin", "application/json",
+       R"({"is_admin":true})"},
+      {"user sql", "PUT", "/api/admin/users/1'%20OR%201=1/admin", "application/json",
+       R"({"is_admin":true})"},
+      {"user sql suspend", "POST", "/api/admin/users/1'%20OR%201=1/suspend", "application/json",
+       R"({"reason":null})"},
+      {"user nested", "POST", "/api/admin/users/a/b/suspend", "application/json", "{}"},
+      {"user without id", "POST", "/api/admin/users//suspend", "application/json", "{}"},
+      {"user unknown", "POST", "/api/admin/users/" + kUnknownId + "/suspend", "application/json",
+       R"({"reason":"x"})"},
+      {"user unknown unsuspend", "POST", "/api/admin/users/" + kUnknownId + "/unsuspend",
+       "application/json", "{}"},
+      {"user unknown admin", "PUT", "/api/admin/users/" + kUnknownId + "/admin", "application/json",
+       R"({"is_admin":false})"},
+      {"user unknown action", "POST", "/api/admin/users/" + kUnknownId + "/delete",
+       "application/json", "{}"},
+      {"user without action", "GET", "/api/admin/users/" + kUnknownId, "", ""},
+      {"user action GET", "GET", "/api/admin/users/" + kUnknownId + "/admin", "", ""},
+      {"user admin POST", "POST", "/api/admin/users/" + kUnknownId + "/admin", "application/json",
+       R"({"is_admin":true})"},
+      {"user suspend PUT", "PUT", "/api/admin/users/" + kUnknownId + "/suspend", "application/json",
+       "{}"},
   };
+}
+
+// The bodiless locations and the admin's user list: query parameters out of range (SPEC: limit
+// 1-100, offset >= 0, anything else 400), a query over nginx's buffers, bodies on a GET or a
+// DELETE (over the 1k these locations take), and bearers that are not the owner's.
+std::vector<Attack> query_and_bearer_attacks() {
+  const std::string json = "application/json";
+  const std::string users = "/api/admin/users";
+  std::vector<Attack> a = {
+      {"users query over 8k", "GET", users + "?search=" + std::string(9000, 'a'), "", ""},
+      {"users limit 0", "GET", users + "?limit=0", "", ""},
+      {"users limit 101", "GET", users + "?limit=101", "", ""},
+      {"users limit negative", "GET", users + "?limit=-1", "", ""},
+      {"users limit not a number", "GET", users + "?limit=abc", "", ""},
+      {"users limit a fraction", "GET", users + "?limit=1.5", "", ""},
+      {"users limit huge", "GET", users + "?limit=" + std::string(30, '9'), "", ""},
+      {"users limit sql", "GET", users + "?limit=1;DROP%20TABLE%20users", "", ""},
+      {"users offset negative", "GET", users + "?offset=-1", "", ""},
+      {"users offset not a number", "GET", users + "?offset=x", "", ""},
+  };
+  const std::string lists[] = {"/api/account/me", "/api/account/sessions", users};
+  for (const std::string& path : lists) {
+    a.push_back({"GET with a 2k body", "GET", path, json, std::string(2000, ' ')});
+    a.push_back({"GET with a body over 64 KiB", "GET", path, json, std::string(70000, ' ')});
+  }
+  a.push_back({"DELETE with a 2k body", "DELETE", "/api/account/sessions/" + kUnknownId, json,
+               std::string(2000, ' ')});
+  // A bearer that is no token, or another scheme: 401 wherever one is needed.
+  const httplib::Headers not_a_jwt = {{"Authorization", "Bearer a.b.c"}};
+  for (const std::string& path : lists) {
+    a.push_back({"bearer not a JWT", "GET", path, "", "", not_a_jwt});
+    a.push_back({"Basic", "GET", path, "", "", {{"Authorization", "Basic YTpi"}}});
+    a.push_back({"GET with a body and a bad bearer", "GET", path, json, "{}", not_a_jwt});
+  }
+  const std::string actions[] = {"/api/keys/register", "/api/account/logout-all",
+                                 "/api/account/regenerate-recovery-code",
+                                 "/api/admin/users/" + kUnknownId + "/suspend"};
+  for (const std::string& path : actions) {
+    a.push_back({"bearer not a JWT", "POST", path, json, "{}", not_a_jwt});
+  }
+  a.push_back({"bearer not a JWT", "PUT", "/api/account/password", json, "{}", not_a_jwt});
+  for (Attack& row : a) row.name = row.path.substr(0, 60) + ": " + row.name;
+  return a;
 }
 
 // Every field of the registration with every wrong JSON type (and absent, and NUL, and a lone
@@ -225,19 +342,48 @@ std::string footprint() {
                         "registration_invites", "audit_log"}) {
     s += std::string(t) + "=" + g_stack->query(std::string("SELECT count(*) FROM ") + t) + " ";
   }
+  // What the session, account and admin endpoints would change in place.
+  for (const auto& [name, sql] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"live_sessions", "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"},
+           {"admins", "SELECT count(*) FROM users WHERE is_admin"},
+           {"suspended", "SELECT count(*) FROM users WHERE suspended_at IS NOT NULL"},
+           {"secrets",
+            "SELECT md5(string_agg(password_hash || recovery_code_hash, ',' ORDER BY id)) "
+            "FROM users"},
+           {"keys",
+            "SELECT md5(string_agg(public_key::text, ',' ORDER BY user_id)) FROM identity_keys"}}) {
+    s += std::string(name) + "=" + g_stack->query(sql) + " ";
+  }
   return s + "used=" + g_stack->query("SELECT sum(used_count) FROM registration_invites");
 }
 
 TEST(HostileHttp, EveryAttackIsAContract4xxAndChangesNothing) {
   std::vector<Attack> attacks = path_attacks();
-  for (const char* path : {"/api/auth/register", "/api/auth/invites/redeem", "/api/admin/invites"}) {
-    for (Attack& a : body_attacks(path)) {
-      a.name = std::string(path) + ": " + a.name;
+  const std::pair<std::string, std::string> json_locations[] = {
+      {"/api/auth/register", "POST"},
+      {"/api/auth/invites/redeem", "POST"},
+      {"/api/admin/invites", "POST"},
+      {"/api/auth/login", "POST"},
+      {"/api/auth/refresh", "POST"},
+      {"/api/auth/recover", "POST"},
+      {"/api/auth/logout", "POST"},
+      {"/api/account/logout-all", "POST"},
+      {"/api/account/password", "PUT"},
+      {"/api/account/regenerate-recovery-code", "POST"},
+      {"/api/keys/register", "POST"},
+      {"/api/admin/users/" + kUnknownId + "/admin", "PUT"},
+      {"/api/admin/users/" + kUnknownId + "/suspend", "POST"},
+      {"/api/admin/users/" + kUnknownId + "/unsuspend", "POST"},
+  };
+  for (const auto& [path, method] : json_locations) {
+    for (Attack& a : body_attacks(path, method)) {
+      a.name = path + ": " + a.name;
       attacks.push_back(std::move(a));
     }
   }
+  for (Attack& a : query_and_bearer_attacks()) attacks.push_back(std::move(a));
   for (Attack& a : registration_field_attacks()) attacks.push_back(std::move(a));
-  ASSERT_GE(attacks.size(), 60U);
+  ASSERT_GE(attacks.size(), 600U);
 
   std::map<std::string, pid_t> pids;
   for (const char* h : kHandlers) pids[h] = g_stack->handler_pid(h);
@@ -259,6 +405,20 @@ TEST(HostileHttp, EveryAttackIsAContract4xxAndChangesNothing) {
       "/api/auth/invites/redeem", R"({"invite_code":")" + g_code + R"("})", "application/json");
   ASSERT_TRUE(redeem);
   EXPECT_EQ(redeem->status, 200);
+  // The owner signs in, and reads its account with the new token.
+  const auto login = g_stack->client()->Post(
+      "/api/auth/login",
+      R"({"username":")" + g_owner.username + R"(","password":")" + g_owner.password + R"("})",
+      "application/json");
+  ASSERT_TRUE(login);
+  ASSERT_EQ(login->status, 200) << login->body;
+  Result<rapidjson::Document> signed_in = parse_json_object(login->body);
+  ASSERT_TRUE(signed_in.is_ok() && signed_in->HasMember("access_token"));
+  const auto me = g_stack->client()->Get(
+      "/api/account/me",
+      {{"Authorization", std::string("Bearer ") + (*signed_in)["access_token"].GetString()}});
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200) << me->body;
 }
 
 // What HTTP clients would normalise away, sent raw: a Content-Length that lies, and a peer that

@@ -285,6 +285,37 @@ TEST_F(Limits, NginxGuardsAgainstFloodsWithTheSameJsonShape) {
   EXPECT_EQ(guarded, 1) << "nginx's limit_req never answered";
 }
 
+// The login budgets at their defaults (README, "Sessions"): an address that keeps failing is
+// refused within 30 failures, then even with the right password (the answer does not tell a
+// right guess from a wrong one); the account's owner elsewhere still logs in.
+TEST_F(Limits, FailedLoginsAreLimitedPerAddressButNotForTheOwnerElsewhere) {
+  const Registrant r = registrant("login", create_invite());
+  const auto made = client_from("127.0.0.30")->Post("/api/auth/register", registration_body(r),
+                                                     "application/json");
+  ASSERT_TRUE(made && made->status == 200) << (made ? made->body : "");
+  const auto login = [&](httplib::Client& c, const std::string& password) {
+    return c.Post("/api/auth/login",
+                  R"({"username":")" + r.username + R"(","password":")" + password + R"("})",
+                  "application/json");
+  };
+  auto attacker = client_from("127.0.0.31");
+  int failures = 0;
+  for (; failures < 30; ++failures) {
+    const auto res = login(*attacker, "Wr0ng!Guess" + std::to_string(failures));
+    ASSERT_TRUE(res);
+    if (res->status == 429) break;
+    ASSERT_EQ(res->status, 401) << res->body;
+  }
+  EXPECT_LT(failures, 30) << "no 429 within 30 failures";
+  const auto right = login(*attacker, r.password);
+  ASSERT_TRUE(right);
+  EXPECT_EQ(right->status, 429) << "refused while limited, even with the right password";
+  EXPECT_FALSE(right->get_header_value("Retry-After").empty());
+  const auto owner = login(*client_from("127.0.0.32"), r.password);
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->status, 200) << owner->body;
+}
+
 TEST(FailOpen, AnOperatorMayLetRequestsThroughWhenRedisIsAway) {
   Stack open_stack("fail-open", 1, kLimits);
   ASSERT_EQ(open_stack.up({{"RATE_LIMIT_FAIL_OPEN", "true"}}).exit_code, 0);

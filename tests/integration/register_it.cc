@@ -54,7 +54,7 @@ int count_rows(const std::string& table) { return std::stoi(g_stack->query("SELE
 std::string footprint() {
   std::string s;
   for (const char* t : {"users", "identity_keys", "signed_prekeys", "one_time_prekeys",
-                        "refresh_tokens", "audit_log", "instance_owner"}) {
+                        "refresh_tokens", "sessions", "audit_log", "instance_owner"}) {
     s += std::string(t) + "=" + std::to_string(count_rows(t)) + " ";
   }
   return s + "used=" + g_stack->query("SELECT coalesce(sum(used_count), 0) FROM registration_invites");
@@ -513,6 +513,7 @@ TEST_F(Register, ACrashMidWayLeavesEachRegistrationWholeOrAbsent) {
   EXPECT_EQ(count_rows("signed_prekeys"), users);
   EXPECT_EQ(count_rows("one_time_prekeys"), 3 * users);
   EXPECT_EQ(count_rows("refresh_tokens"), users);
+  EXPECT_EQ(count_rows("sessions"), users);  // each registration starts one session
   EXPECT_EQ(g_stack->query("SELECT count(*) FROM audit_log WHERE action = 'user.register'"),
             std::to_string(users));
   EXPECT_EQ(used_count(code), users);
@@ -522,7 +523,7 @@ TEST_F(Register, ACrashMidWayLeavesEachRegistrationWholeOrAbsent) {
 TEST(Cli, MigrateIsIdempotentAndInviteCreateValidates) {
   CommandResult r = g_stack->script("ctl migrate");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("schema at version 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("schema at version 2"), std::string::npos) << r.output;
   r = g_stack->script("ctl invite create --expires-in-hours 9000");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("expires_in_hours must be between 1 and 8760"), std::string::npos) << r.output;
@@ -552,7 +553,7 @@ TEST(Schema, HandlersRefuseAnotherSchemaVersion) {
   const int exit_code = wait_exit(pid, 10000);
   g_stack->query("DELETE FROM schema_version WHERE version = 99");
   EXPECT_EQ(exit_code, 1);
-  EXPECT_NE(read_file(log).find("database schema is at version 99, newer than this build (1)"),
+  EXPECT_NE(read_file(log).find("database schema is at version 99, newer than this build (2)"),
             std::string::npos)
       << read_file(log);
 }

@@ -124,7 +124,9 @@ TEST(IsUuid, CanonicalFormOnly) {
   EXPECT_FALSE(is_uuid("3f0b8c2e-6d1a-4c5e-9a7b-1e2d3c4b5a69 "));
 }
 
-TEST(WriteInviteJson, ListedShapeHasNullsAndNoCode) {
+// The full code is not stored: a listed invite's "code" (the field the Chatalot admin panel
+// shows) is its hint followed by an ellipsis, U+2026.
+TEST(WriteInviteJson, ListedShapeHasNullsAndTheHintAsCode) {
   Invite invite;
   invite.id = "i1";
   invite.code_hint = "ABCD";
@@ -132,9 +134,11 @@ TEST(WriteInviteJson, ListedShapeHasNullsAndNoCode) {
   JsonWriter w;
   write_invite_json(w, invite);
   EXPECT_EQ(w.take(),
-            R"({"id":"i1","code_hint":"ABCD","created_by":null,"max_uses":null,"used_count":0,)"
-            R"("expires_at":null,"created_at":"2026-01-02T03:04:05.000006Z","note":null,)"
-            R"("revoked_at":null})");
+            R"({"id":"i1","code":"ABCD)"
+            "\xe2\x80\xa6"
+            R"(","code_hint":"ABCD","created_by":null,)"
+            R"("max_uses":null,"used_count":0,"expires_at":null,)"
+            R"("created_at":"2026-01-02T03:04:05.000006Z","note":null,"revoked_at":null})");
 }
 
 TEST(WriteInviteJson, CreatedShapeHasTheCodeAfterTheId) {

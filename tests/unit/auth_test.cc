@@ -1,5 +1,6 @@
-// The admin API's bearer tokens over the fakes of fakes.h: the Authorization header's shape,
-// the verifier's answers, and the directory's word on the user's roles, asked on every request.
+// Bearer tokens over the fakes of fakes.h (SPEC section 3, "Bearer rules"): the Authorization
+// header's shape, the verifier's answers, and the directory's word on the user (exists, not
+// suspended, roles), asked on every request; then the admin check on top.
 #include "core/auth.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +22,8 @@ const std::string kAdminId = "33333333-0000-4000-8000-000000000001";
 const std::string kOwnerId = "33333333-0000-4000-8000-000000000002";
 const std::string kMemberId = "33333333-0000-4000-8000-000000000003";
 const std::string kGoneId = "33333333-0000-4000-8000-000000000004";
+const std::string kSuspendedId = "33333333-0000-4000-8000-000000000005";
+const std::string kSessionId = "22222222-0000-4000-8000-000000000001";
 
 std::string bearer(std::string_view token) { return "Bearer " + std::string(token); }
 
@@ -38,24 +41,28 @@ TEST(BearerToken, OtherShapesCountAsMissing) {
   }
 }
 
-class AuthorizeAdmin : public ::testing::Test {
+::testing::AssertionResult refused_with(const Result<Caller>& r, Code code, Message message) {
+  if (r.is_ok()) return ::testing::AssertionFailure() << "let in " << r->user_id;
+  if (r.status().code() != code || r.status().message() != message.text()) {
+    return ::testing::AssertionFailure() << "code " << static_cast<int>(r.status().code())
+                                         << " message \"" << r.status().message() << "\"";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class Bearer : public ::testing::Test {
  protected:
   void SetUp() override {
-    users.set(kAdminId, Roles{true, false});
-    users.set(kOwnerId, Roles{false, true});
-    users.set(kMemberId, Roles{false, false});
+    users.set(kAdminId, Roles{true, false, false});
+    users.set(kOwnerId, Roles{false, true, false});
+    users.set(kMemberId, Roles{false, false, false});
+    users.set(kSuspendedId, Roles{false, false, true});
   }
 
-  Result<std::string> authorize(std::string_view header) { return authorize_admin(header, deps); }
+  Result<Caller> authorize(std::string_view header) { return authorize_admin(header, deps); }
 
   ::testing::AssertionResult refused(std::string_view header, Code code, Message message) {
-    Result<std::string> r = authorize(header);
-    if (r.is_ok()) return ::testing::AssertionFailure() << "authorised " << *r;
-    if (r.status().code() != code || r.status().message() != message.text()) {
-      return ::testing::AssertionFailure() << "code " << static_cast<int>(r.status().code())
-                                           << " message \"" << r.status().message() << "\"";
-    }
-    return ::testing::AssertionSuccess();
+    return refused_with(authorize(header), code, message);
   }
 
   FakeVerifier verifier;
@@ -63,6 +70,79 @@ class AuthorizeAdmin : public ::testing::Test {
   FakeUserDirectory users;
   AuthDeps deps{verifier, clock, users};
 };
+
+// --- authenticate(): any account's bearer ----------------------------------------------------
+
+using Authenticate = Bearer;
+
+TEST_F(Authenticate, AMemberIsLetInWithTheTokensSessionAndTheDatabasesRoles) {
+  Result<Caller> r = authenticate(bearer("valid:" + kMemberId + "|" + kSessionId), deps);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->user_id, kMemberId);
+  EXPECT_EQ(r->session_id, kSessionId);
+  EXPECT_FALSE(r->roles.is_admin);
+  EXPECT_FALSE(r->roles.is_owner);
+  EXPECT_FALSE(r->roles.suspended);
+  EXPECT_EQ(users.asked(), std::vector<std::string>{kMemberId});
+}
+
+TEST_F(Authenticate, ATokenFromBeforeSessionsHasNoSession) {
+  Result<Caller> r = authenticate(bearer("valid:" + kOwnerId), deps);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->session_id, "");
+  EXPECT_TRUE(r->roles.is_owner);  // the database's word, not the token's
+}
+
+TEST_F(Authenticate, ASuspendedAccountIsForbiddenAtOnce) {
+  EXPECT_TRUE(refused_with(authenticate(bearer("valid:" + kSuspendedId), deps),
+                           Code::kPermissionDenied, Msg::kAccountSuspended));
+  // An admin too, and the admin check says the same.
+  users.set(kAdminId, Roles{true, false, true});
+  EXPECT_TRUE(refused_with(authenticate(bearer("valid:" + kAdminId), deps), Code::kPermissionDenied,
+                           Msg::kAccountSuspended));
+  EXPECT_TRUE(
+      refused(bearer("valid:" + kAdminId), Code::kPermissionDenied, Msg::kAccountSuspended));
+  // Unsuspended, the same token works again.
+  users.set(kAdminId, Roles{true, false, false});
+  EXPECT_TRUE(authenticate(bearer("valid:" + kAdminId), deps).is_ok());
+}
+
+TEST_F(Authenticate, ASidThatIsNoUuidIsInvalidBeforeAnySql) {
+  for (const char* sid :
+       {"x", "1", "22222222-0000-4000-8000-00000000000", "';DROP_TABLE_sessions"}) {
+    EXPECT_TRUE(refused_with(authenticate(bearer("valid:" + kMemberId + "|" + sid), deps),
+                             Code::kUnauthenticated, Msg::kTokenInvalid))
+        << sid;
+  }
+  EXPECT_TRUE(users.asked().empty());
+}
+
+TEST_F(Authenticate, ADeletedUserIsInvalidToken) {
+  EXPECT_TRUE(refused_with(authenticate(bearer("valid:" + kGoneId + "|" + kSessionId), deps),
+                           Code::kUnauthenticated, Msg::kTokenInvalid));
+  EXPECT_EQ(users.asked(), std::vector<std::string>{kGoneId});
+}
+
+TEST_F(Authenticate, MissingExpiredAndForgedTokensAreTheirOwn401s) {
+  EXPECT_TRUE(refused_with(authenticate("", deps), Code::kUnauthenticated, Msg::kTokenMissing));
+  EXPECT_TRUE(refused_with(authenticate(bearer("expired"), deps), Code::kUnauthenticated,
+                           Msg::kTokenExpired));
+  EXPECT_TRUE(refused_with(authenticate(bearer("forged"), deps), Code::kUnauthenticated,
+                           Msg::kTokenInvalid));
+  EXPECT_TRUE(users.asked().empty());
+}
+
+TEST_F(Authenticate, DirectoryFailurePassesThrough) {
+  users.fail_with(unavailable("PostgreSQL: timeout"));
+  Result<Caller> r = authenticate(bearer("valid:" + kMemberId), deps);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_EQ(r.status().detail(), "PostgreSQL: timeout");
+}
+
+// --- authorize_admin(): the admin API ----------------------------------------------------------
+
+using AuthorizeAdmin = Bearer;
 
 TEST_F(AuthorizeAdmin, MissingHeaderIsTokenMissing) {
   EXPECT_TRUE(refused("", Code::kUnauthenticated, Msg::kTokenMissing));
@@ -107,25 +187,28 @@ TEST_F(AuthorizeAdmin, MemberIsForbidden) {
   EXPECT_TRUE(refused(bearer("valid:" + kMemberId), Code::kPermissionDenied, Msg::kAdminRequired));
 }
 
-TEST_F(AuthorizeAdmin, AdminOrOwnerIsTheirId) {
-  Result<std::string> admin = authorize(bearer("valid:" + kAdminId));
+TEST_F(AuthorizeAdmin, AdminOrOwnerIsLetInWithTheirIdAndRoles) {
+  Result<Caller> admin = authorize(bearer("valid:" + kAdminId + "|" + kSessionId));
   ASSERT_TRUE(admin.is_ok()) << admin.status().message();
-  EXPECT_EQ(*admin, kAdminId);
-  Result<std::string> owner = authorize(bearer("valid:" + kOwnerId));
+  EXPECT_EQ(admin->user_id, kAdminId);
+  EXPECT_EQ(admin->session_id, kSessionId);
+  EXPECT_TRUE(admin->roles.is_admin);
+  Result<Caller> owner = authorize(bearer("valid:" + kOwnerId));
   ASSERT_TRUE(owner.is_ok()) << owner.status().message();
-  EXPECT_EQ(*owner, kOwnerId);
+  EXPECT_EQ(owner->user_id, kOwnerId);
+  EXPECT_TRUE(owner->roles.is_owner);
 }
 
 TEST_F(AuthorizeAdmin, RolesAreAskedOnEveryRequestSoDemotionTakesEffectAtOnce) {
   ASSERT_TRUE(authorize(bearer("valid:" + kAdminId)).is_ok());
-  users.set(kAdminId, Roles{false, false});
+  users.set(kAdminId, Roles{false, false, false});
   EXPECT_TRUE(refused(bearer("valid:" + kAdminId), Code::kPermissionDenied, Msg::kAdminRequired));
   EXPECT_EQ(users.asked().size(), 2U);
 }
 
 TEST_F(AuthorizeAdmin, DirectoryFailurePassesThrough) {
   users.fail_with(unavailable("PostgreSQL: could not connect to server: Connection refused"));
-  Result<std::string> r = authorize(bearer("valid:" + kAdminId));
+  Result<Caller> r = authorize(bearer("valid:" + kAdminId));
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.status().code(), Code::kUnavailable);
   EXPECT_EQ(r.status().message(), Msg::kUnavailable.text());

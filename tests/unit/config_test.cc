@@ -140,7 +140,53 @@ TEST(Config, DefaultsAreThoseOfAnEmptyEnvironment) {
   EXPECT_EQ(c.invite_network_limit.burst, 25);
   EXPECT_EQ(c.register_limit.per_second, 0.05);
   EXPECT_EQ(c.register_limit.burst, 5);
+  EXPECT_EQ(c.login_limit.per_second, 0.05);
+  EXPECT_EQ(c.login_limit.burst, 20);
+  EXPECT_EQ(c.login_account_address_limit.per_second, 0.02);
+  EXPECT_EQ(c.login_account_address_limit.burst, 10);
+  EXPECT_EQ(c.login_account_limit.per_second, 0.2);
+  EXPECT_EQ(c.login_account_limit.burst, 50);
+  EXPECT_EQ(c.refresh_reuse_grace_seconds, 10);
   EXPECT_TRUE(c.database_url.empty());
+}
+
+// SPEC section 3, login: "an address that keeps failing gets 429 after at most 30 failures".
+TEST(Config, DefaultLoginBudgetsLimitAnAddressWithinThirtyFailures) {
+  const Config c = default_config();
+  EXPECT_LE(c.login_limit.burst, 30);
+  EXPECT_LE(c.login_account_address_limit.burst, c.login_limit.burst);
+  // One account's budget is shared by every address: larger than one address's.
+  EXPECT_GT(c.login_account_limit.burst, c.login_limit.burst);
+}
+
+TEST(Config, LoginBudgetsAndTheReuseGraceAreReadAndRangeChecked) {
+  Result<Config> c = load_config(env_of({{"RATE_LIMIT_LOGIN_PER_SECOND", "0.5"},
+                                         {"RATE_LIMIT_LOGIN_BURST", "7"},
+                                         {"RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS_PER_SECOND", "0.25"},
+                                         {"RATE_LIMIT_LOGIN_ACCOUNT_ADDRESS_BURST", "3"},
+                                         {"RATE_LIMIT_LOGIN_ACCOUNT_PER_SECOND", "2"},
+                                         {"RATE_LIMIT_LOGIN_ACCOUNT_BURST", "99"},
+                                         {"REFRESH_REUSE_GRACE_SECONDS", "0"}}),
+                                 kNeedNothing);
+  ASSERT_TRUE(c.is_ok()) << c.status().detail();
+  EXPECT_EQ(c->login_limit.per_second, 0.5);
+  EXPECT_EQ(c->login_limit.burst, 7);
+  EXPECT_EQ(c->login_account_address_limit.per_second, 0.25);
+  EXPECT_EQ(c->login_account_address_limit.burst, 3);
+  EXPECT_EQ(c->login_account_limit.per_second, 2);
+  EXPECT_EQ(c->login_account_limit.burst, 99);
+  EXPECT_EQ(c->refresh_reuse_grace_seconds, 0);
+
+  c = load_config(env_of({{"RATE_LIMIT_LOGIN_BURST", "0"},
+                          {"RATE_LIMIT_LOGIN_ACCOUNT_PER_SECOND", "-1"},
+                          {"REFRESH_REUSE_GRACE_SECONDS", "301"}}),
+                  kNeedNothing);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().detail(),
+            "RATE_LIMIT_LOGIN_BURST: must be a number between 1.0000 and 100000, got \"0\"\n"
+            "RATE_LIMIT_LOGIN_ACCOUNT_PER_SECOND: must be a number between 0.0001 and 10000, "
+            "got \"-1\"\n"
+            "REFRESH_REUSE_GRACE_SECONDS: must be an integer between 0 and 300, got \"301\"");
 }
 
 TEST(Config, AValueInitialisedConfigDoesNotOpenRegistration) {
@@ -161,6 +207,8 @@ TEST(Config, DescribeListsEveryVariableInTableOrder) {
   EXPECT_EQ(names, expected_names);
   EXPECT_NE(text.find("RATE_LIMIT_INVITE_PER_SECOND=0.1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("RATE_LIMIT_FAIL_OPEN=false\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("RATE_LIMIT_LOGIN_BURST=20\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("REFRESH_REUSE_GRACE_SECONDS=10\n"), std::string::npos) << text;
 }
 
 TEST(Config, DescribeRedactsSecrets) {

@@ -1,10 +1,10 @@
 // In-memory fakes of every port and store of common/core (ports.h, registration.h, invites.h,
-// auth.h), for the domain's unit tests. Each behaves like the real one in what the domain relies
-// on (GCRA budgets, case-insensitive uniqueness, the first account as owner, usable invites,
-// one transaction per registration), records what it was asked, so a test can assert what was
-// spent, stored or never touched, and can be told to fail with a given Status the way a library
-// failure arrives: the code and the library's words in detail() only. No mocking framework.
-// Only the standard library and common/core: these tests link chatalot_core alone.
+// auth.h, sessions.h, account.h, users.h), for the domain's unit tests. Each behaves like the real
+// one in what the domain relies on (GCRA budgets, case-insensitive uniqueness, the first account as
+// owner, usable invites, one transaction per registration), records what it was asked, so a test
+// can assert what was spent, stored or never touched, and can be told to fail with a given Status
+// the way a library failure arrives: the code and the library's words in detail() only. No mocking
+// framework. Only the standard library and common/core: these tests link chatalot_core alone.
 #pragma once
 
 #include <time.h>  // gmtime_r
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -21,14 +22,17 @@
 #include <utility>
 #include <vector>
 
+#include "core/account.h"
 #include "core/auth.h"
 #include "core/codes.h"
 #include "core/invites.h"
 #include "core/limits.h"
 #include "core/ports.h"
 #include "core/registration.h"
+#include "core/sessions.h"
 #include "core/status.h"
 #include "core/text.h"
+#include "core/users.h"
 
 namespace chatalot::testing {
 
@@ -92,21 +96,46 @@ class FakeRandom final : public Random {
   std::optional<Status> failure_;
 };
 
+// hash() is the prefix and the password. verify() matches strings of hash() and of kOldPrefix
+// (a hash made with other parameters, which needs_rehash() reports); with no string it answers
+// false, as the real one does after the same work.
 class FakeHasher final : public PasswordHasher {
  public:
   static constexpr std::string_view kPrefix = "$argon2id$fake$";
+  static constexpr std::string_view kOldPrefix = "$argon2id$old$";
+
+  struct Verification {
+    std::optional<std::string> phc;
+    std::string password;
+  };
+
+  static std::string hashed(std::string_view password) {
+    return std::string(kPrefix) + std::string(password);
+  }
 
   Result<std::string> hash(std::string_view password) override {
     ++calls_;
     if (failure_) return *failure_;
-    return std::string(kPrefix) + std::string(password);
+    return hashed(password);
   }
-  void fail_with(Status failure) { failure_ = std::move(failure); }
-  int calls() const { return calls_; }
+  Result<bool> verify(const std::optional<std::string>& phc, std::string_view password) override {
+    verifications_.push_back({phc, std::string(password)});
+    if (verify_failure_) return *verify_failure_;
+    if (!phc) return false;
+    return *phc == hashed(password) || *phc == std::string(kOldPrefix) + std::string(password);
+  }
+  bool needs_rehash(std::string_view phc) const override { return !phc.starts_with(kPrefix); }
+
+  void fail_with(Status failure) { failure_ = std::move(failure); }  // hash() only
+  void fail_verify_with(Status failure) { verify_failure_ = std::move(failure); }
+  int calls() const { return calls_; }  // of hash()
+  const std::vector<Verification>& verifications() const { return verifications_; }
 
  private:
   int calls_ = 0;
+  std::vector<Verification> verifications_;
   std::optional<Status> failure_;
+  std::optional<Status> verify_failure_;
 };
 
 class FakeSigner final : public TokenSigner {
@@ -125,8 +154,8 @@ class FakeSigner final : public TokenSigner {
   std::optional<Status> failure_;
 };
 
-// "valid:<sub>" verifies with that sub, "expired" is Msg::kTokenExpired, anything else
-// Msg::kTokenInvalid, as the real verifier answers.
+// "valid:<sub>" verifies with that sub (and "valid:<sub>|<sid>" with that sid too), "expired" is
+// Msg::kTokenExpired, anything else Msg::kTokenInvalid, as the real verifier answers.
 class FakeVerifier final : public TokenVerifier {
  public:
   struct Call {
@@ -138,7 +167,10 @@ class FakeVerifier final : public TokenVerifier {
     constexpr std::string_view kValid = "valid:";
     if (token.starts_with(kValid)) {
       AccessClaims claims;
-      claims.sub = std::string(token.substr(kValid.size()));
+      const std::string_view rest = token.substr(kValid.size());
+      const std::size_t bar = rest.find('|');
+      claims.sub = std::string(rest.substr(0, bar));
+      if (bar != std::string_view::npos) claims.sid = std::string(rest.substr(bar + 1));
       claims.iat = now;
       claims.exp = now + kAccessTokenSeconds;
       return claims;
@@ -296,11 +328,11 @@ class FakeInviteStore final : public InviteStore {
     return insert(invite.code, invite.spec, invite.created_by);
   }
 
-  Result<std::vector<Invite>> list(int limit) override {
+  Result<std::vector<Invite>> list(int limit, bool include_revoked) override {
     if (failures.list) return *failures.list;
     std::vector<Invite> out;
     for (auto it = invites_.rbegin(); it != invites_.rend() && std::ssize(out) < limit; ++it) {
-      out.push_back(it->invite);
+      if (include_revoked || !it->invite.revoked_at) out.push_back(it->invite);
     }
     return out;
   }
@@ -453,8 +485,9 @@ class FakeAccountStore final : public AccountStore {
   }
   const Stored& insert(const NewAccount& account, std::optional<std::string> invite_id) {
     const bool owner = users_.empty();  // the instance's first account claims it
-    CreatedAccount created{fake_uuid("11111111", static_cast<int>(users_.size()) + 1),
-                           std::string(kCreatedAt), owner, std::move(invite_id)};
+    const int n = static_cast<int>(users_.size()) + 1;
+    CreatedAccount created{fake_uuid("11111111", n), std::string(kCreatedAt), owner,
+                           std::move(invite_id), fake_uuid("22222222", n)};
     users_.push_back({std::move(created), account, owner});
     return users_.back();
   }
@@ -483,6 +516,438 @@ class FakeUserDirectory final : public UserDirectory {
   std::map<std::string, Roles, std::less<>> users_;
   std::vector<std::string> asked_;
   std::optional<Status> failure_;
+};
+
+// Accounts, sessions and refresh tokens in memory, as store/pg_sessions.cc keeps them: usernames
+// match ignoring case; a session lives until it is ended or 30 days after its last refresh; each
+// token is spent once; start() and rotate() are transactions whose before_commit failure rolls
+// everything back. Secrets are kept in the clear (the real store keeps digests).
+class FakeSessionStore final : public SessionStore {
+ public:
+  struct Session {
+    std::string id;
+    std::string user_id;
+    SessionOrigin origin;
+    std::int64_t created = 0;  // Unix time
+    std::int64_t expires = 0;
+    std::optional<std::string> ended;  // why: "logout", "reuse", "logout_all", ...
+  };
+  struct Token {
+    std::string session_id;
+    std::optional<std::int64_t> spent_at;
+  };
+  struct Failures {
+    std::optional<Status> find_by_username, find_by_id, start, rotate, end_by_token, recover,
+        live_sessions, end_session, end_sessions, change_password, set_recovery_code;
+  };
+  struct RecoverCall {
+    std::string username, recovery_code, password_hash, new_recovery_code, request_id;
+  };
+  struct EndSessionsCall {
+    std::string user_id, keep, reason;
+    std::optional<std::string> actor;
+    std::string request_id;
+  };
+  struct PasswordChange {
+    std::string user_id, password_hash, keep, request_id;
+  };
+  struct Call {  // end_by_token ("" for the user), end_session, set_recovery_code
+    std::string user_id, value, request_id;
+  };
+  struct RotateCall {
+    std::string token, next_token, request_id;
+    int grace_seconds = 0;
+  };
+
+  explicit FakeSessionStore(const Clock& clock) : clock_(clock) {}
+
+  // Seeds an account whose password is `password` (FakeHasher's form) and whose recovery code
+  // is `recovery_code` (normalised); stable reference.
+  Account& add(std::string_view username, std::string_view password = "Correct-horse-9",
+               std::string_view recovery_code = "WXYZ-WXYZ-2345-2345") {
+    Account a;
+    a.id = fake_uuid("11111111", static_cast<int>(accounts_.size()) + 1);
+    a.username = username;
+    a.display_name = username;
+    a.email = std::string(username) + "@example.com";
+    a.created_at = rfc3339(clock_.now_seconds());
+    a.password_hash = FakeHasher::hashed(password);
+    recovery_codes_[a.id] = recovery_code;
+    accounts_.push_back(std::move(a));
+    return accounts_.back();
+  }
+  // Seeds a live session of an account with one live refresh token; its id.
+  std::string add_session(const std::string& user_id, const std::string& refresh_token,
+                          SessionOrigin origin = {}) {
+    return open(user_id, refresh_token, std::move(origin));
+  }
+
+  Result<std::optional<Account>> find_by_username(std::string_view username) override {
+    username_lookups_.emplace_back(username);
+    if (failures.find_by_username) return *failures.find_by_username;
+    const Account* a = by_username(username);
+    return a ? std::optional<Account>(*a) : std::nullopt;
+  }
+  Result<std::optional<Account>> find_by_id(std::string_view user_id) override {
+    id_lookups_.emplace_back(user_id);
+    if (failures.find_by_id) return *failures.find_by_id;
+    const Account* a = account(user_id);
+    return a ? std::optional<Account>(*a) : std::nullopt;
+  }
+
+  Result<std::string> start(
+      const NewSession& session,
+      const std::function<Status(const std::string&)>& before_commit) override {
+    started_.push_back(session);
+    if (failures.start) return *failures.start;
+    Account* a = account(session.user_id);
+    if (a == nullptr) return internal_error("start: no such user");
+    const std::string hash_before = a->password_hash;
+    if (session.rehashed_password) a->password_hash = *session.rehashed_password;
+    const std::string id = open(session.user_id, session.refresh_token, session.origin);
+    if (Status s = before_commit(id); !s.is_ok()) {
+      tokens_.erase(session.refresh_token);
+      sessions_.pop_back();
+      a->password_hash = hash_before;
+      return s;
+    }
+    return id;
+  }
+
+  Result<Rotated> rotate(std::string_view token, std::string_view next_token, int grace_seconds,
+                         std::string_view request_id,
+                         const std::function<Status(const TokenSubject&)>& before_commit) override {
+    rotations_.push_back(
+        {std::string(token), std::string(next_token), std::string(request_id), grace_seconds});
+    if (failures.rotate) return *failures.rotate;
+    const auto t = tokens_.find(token);
+    if (t == tokens_.end()) return Rotated{Rotation::kUnknown, ""};
+    Session& s = *session(t->second.session_id);
+    const Account* a = account(s.user_id);
+    const std::int64_t now = clock_.now_seconds();
+    if (!live(s) || a == nullptr || a->suspended_at) return Rotated{Rotation::kDead, s.id};
+    if (t->second.spent_at) {
+      if (now - *t->second.spent_at <= grace_seconds) return Rotated{Rotation::kLate, s.id};
+      s.ended = "reuse";
+      return Rotated{Rotation::kReused, s.id};
+    }
+    const Session session_before = s;
+    t->second.spent_at = now;
+    tokens_[std::string(next_token)] = {s.id, std::nullopt};
+    s.expires = now + kSessionDays * 86400;
+    if (Status st = before_commit({a->id, a->username, a->is_admin, a->is_owner, s.id});
+        !st.is_ok()) {
+      t->second.spent_at.reset();
+      tokens_.erase(std::string(next_token));
+      s = session_before;
+      return st;
+    }
+    return Rotated{Rotation::kRotated, s.id};
+  }
+
+  Status end_by_token(std::string_view token, std::string_view request_id) override {
+    ended_by_token_.push_back({"", std::string(token), std::string(request_id)});
+    if (failures.end_by_token) return *failures.end_by_token;
+    const auto t = tokens_.find(token);
+    if (t != tokens_.end()) end(*session(t->second.session_id), "logout");
+    return Status::ok();
+  }
+
+  Result<Recovery> recover(std::string_view username, std::string_view recovery_code,
+                           std::string_view password_hash, std::string_view new_recovery_code,
+                           std::string_view request_id) override {
+    recoveries_.push_back({std::string(username), std::string(recovery_code),
+                           std::string(password_hash), std::string(new_recovery_code),
+                           std::string(request_id)});
+    if (failures.recover) return *failures.recover;
+    Account* a = by_username(username);
+    if (a == nullptr || recovery_codes_[a->id] != recovery_code) return Recovery::kNoMatch;
+    if (a->suspended_at) return Recovery::kSuspended;
+    a->password_hash = password_hash;
+    recovery_codes_[a->id] = new_recovery_code;
+    for (Session& s : sessions_) {
+      if (s.user_id == a->id) end(s, "recovery");
+    }
+    return Recovery::kRecovered;
+  }
+
+  Result<std::vector<SessionInfo>> live_sessions(std::string_view user_id) override {
+    if (failures.live_sessions) return *failures.live_sessions;
+    std::vector<SessionInfo> out;
+    for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it) {  // newest first
+      if (it->user_id != user_id || !live(*it)) continue;
+      out.push_back({it->id, it->origin.device_name, it->origin.ip_address, rfc3339(it->created),
+                     rfc3339(it->expires)});
+    }
+    return out;
+  }
+
+  Result<bool> end_session(std::string_view user_id, std::string_view session_id,
+                           std::string_view request_id) override {
+    ended_one_.push_back({std::string(user_id), std::string(session_id), std::string(request_id)});
+    if (failures.end_session) return *failures.end_session;
+    Session* s = session(session_id);
+    if (s == nullptr || s->user_id != user_id || !live(*s)) return false;
+    end(*s, "logout");
+    return true;
+  }
+
+  Result<std::int64_t> end_sessions(std::string_view user_id, std::string_view keep,
+                                    std::string_view reason,
+                                    const std::optional<std::string>& actor,
+                                    std::string_view request_id) override {
+    ended_all_.push_back({std::string(user_id), std::string(keep), std::string(reason), actor,
+                          std::string(request_id)});
+    if (failures.end_sessions) return *failures.end_sessions;
+    return end_all_but(user_id, keep, reason);
+  }
+
+  Status change_password(std::string_view user_id, std::string_view password_hash,
+                         std::string_view keep, std::string_view request_id) override {
+    password_changes_.push_back({std::string(user_id), std::string(password_hash),
+                                 std::string(keep), std::string(request_id)});
+    if (failures.change_password) return *failures.change_password;
+    Account* a = account(user_id);
+    if (a == nullptr) return internal_error("change_password: no such user");
+    a->password_hash = password_hash;
+    end_all_but(user_id, keep, "password_change");
+    return Status::ok();
+  }
+
+  Status set_recovery_code(std::string_view user_id, std::string_view recovery_code,
+                           std::string_view request_id) override {
+    recovery_code_sets_.push_back(
+        {std::string(user_id), std::string(recovery_code), std::string(request_id)});
+    if (failures.set_recovery_code) return *failures.set_recovery_code;
+    recovery_codes_[std::string(user_id)] = recovery_code;
+    return Status::ok();
+  }
+
+  Failures failures;
+
+  Account* account(std::string_view id) {
+    for (Account& a : accounts_) {
+      if (a.id == id) return &a;
+    }
+    return nullptr;
+  }
+  Session* session(std::string_view id) {
+    for (Session& s : sessions_) {
+      if (s.id == id) return &s;
+    }
+    return nullptr;
+  }
+  bool live(const Session& s) const { return !s.ended && clock_.now_seconds() < s.expires; }
+  // The sessions of an account that are live now.
+  int live_count(std::string_view user_id) const {
+    return static_cast<int>(
+        std::count_if(sessions_.begin(), sessions_.end(),
+                      [&](const Session& s) { return s.user_id == user_id && live(s); }));
+  }
+  // Whether a refresh token is known and not yet spent, in a live session.
+  bool token_usable(const std::string& token) {
+    const auto t = tokens_.find(token);
+    return t != tokens_.end() && !t->second.spent_at && live(*session(t->second.session_id));
+  }
+  const std::string& recovery_code(const std::string& user_id) { return recovery_codes_[user_id]; }
+  const std::deque<Session>& sessions() const { return sessions_; }
+
+  const std::vector<std::string>& username_lookups() const { return username_lookups_; }
+  const std::vector<std::string>& id_lookups() const { return id_lookups_; }
+  const std::vector<NewSession>& started() const { return started_; }  // failed ones included
+  const std::vector<RotateCall>& rotations() const { return rotations_; }
+  const std::vector<Call>& ended_by_token() const { return ended_by_token_; }
+  const std::vector<RecoverCall>& recoveries() const { return recoveries_; }
+  const std::vector<Call>& ended_one() const { return ended_one_; }
+  const std::vector<EndSessionsCall>& ended_all() const { return ended_all_; }
+  const std::vector<PasswordChange>& password_changes() const { return password_changes_; }
+  const std::vector<Call>& recovery_code_sets() const { return recovery_code_sets_; }
+
+ private:
+  Account* by_username(std::string_view username) {
+    for (Account& a : accounts_) {
+      if (ascii_lower(a.username) == ascii_lower(username)) return &a;
+    }
+    return nullptr;
+  }
+  std::string open(const std::string& user_id, const std::string& refresh_token,
+                   SessionOrigin origin) {
+    const std::int64_t now = clock_.now_seconds();
+    Session s{fake_uuid("22222222", ++session_count_),
+              user_id,
+              std::move(origin),
+              now,
+              now + kSessionDays * 86400,
+              std::nullopt};
+    tokens_[refresh_token] = {s.id, std::nullopt};
+    sessions_.push_back(std::move(s));
+    return sessions_.back().id;
+  }
+  void end(Session& s, std::string_view reason) {
+    if (live(s)) s.ended = std::string(reason);
+  }
+  std::int64_t end_all_but(std::string_view user_id, std::string_view keep,
+                           std::string_view reason) {
+    std::int64_t n = 0;
+    for (Session& s : sessions_) {
+      if (s.user_id != user_id || s.id == keep || !live(s)) continue;
+      end(s, reason);
+      ++n;
+    }
+    return n;
+  }
+
+  const Clock& clock_;
+  std::deque<Account> accounts_;
+  std::map<std::string, std::string, std::less<>> recovery_codes_;
+  std::deque<Session> sessions_;
+  std::map<std::string, Token, std::less<>> tokens_;
+  int session_count_ = 0;
+  std::vector<std::string> username_lookups_;
+  std::vector<std::string> id_lookups_;
+  std::vector<NewSession> started_;
+  std::vector<RotateCall> rotations_;
+  std::vector<Call> ended_by_token_;
+  std::vector<RecoverCall> recoveries_;
+  std::vector<Call> ended_one_;
+  std::vector<EndSessionsCall> ended_all_;
+  std::vector<PasswordChange> password_changes_;
+  std::vector<Call> recovery_code_sets_;
+};
+
+// The E2E keys of each account; replace() records what it was given.
+class FakeKeyStore final : public KeyStore {
+ public:
+  struct Replaced {
+    std::string user_id;
+    KeySet keys;
+    std::string request_id;
+  };
+  Status replace(std::string_view user_id, const KeySet& keys,
+                 std::string_view request_id) override {
+    replaced_.push_back({std::string(user_id), keys, std::string(request_id)});
+    if (failure) return *failure;
+    return Status::ok();
+  }
+  std::optional<Status> failure;
+  const std::vector<Replaced>& replaced() const { return replaced_; }
+
+ private:
+  std::vector<Replaced> replaced_;
+};
+
+// Accounts for the admin's user management, newest last; every change is recorded with its
+// actor. set_admin() never removes an owner's flag; suspend() refuses the owner (false).
+class FakeUserAdminStore final : public UserAdminStore {
+ public:
+  struct Change {
+    std::string what;  // "admin", "suspend", "unsuspend"
+    std::string id;
+    std::optional<bool> is_admin;
+    std::optional<std::string> reason;
+    std::optional<std::string> actor;
+    std::string request_id;
+  };
+  struct Failures {
+    std::optional<Status> list, find, change;
+  };
+
+  explicit FakeUserAdminStore(const Clock& clock) : clock_(clock) {}
+
+  Account& add(std::string_view username, bool is_admin = false, bool is_owner = false) {
+    Account a;
+    a.id = fake_uuid("44444444", static_cast<int>(accounts_.size()) + 1);
+    a.username = username;
+    a.display_name = username;
+    a.email = std::string(username) + "@example.com";
+    a.is_admin = is_admin || is_owner;
+    a.is_owner = is_owner;
+    a.created_at = rfc3339(clock_.now_seconds());
+    accounts_.push_back(std::move(a));
+    return accounts_.back();
+  }
+
+  Result<std::vector<Account>> list(const UserQuery& query) override {
+    queries_.push_back(query);
+    if (failures.list) return *failures.list;
+    std::vector<Account> out;
+    std::int64_t skipped = 0;
+    const std::string needle = ascii_lower(query.search);
+    for (auto it = accounts_.rbegin(); it != accounts_.rend() && std::ssize(out) < query.limit;
+         ++it) {
+      const bool match = ascii_lower(it->username).find(needle) != std::string::npos ||
+                         ascii_lower(it->display_name).find(needle) != std::string::npos ||
+                         ascii_lower(it->email).find(needle) != std::string::npos;
+      if (!match || skipped++ < query.offset) continue;
+      out.push_back(*it);
+    }
+    return out;
+  }
+  Result<std::optional<Account>> find_by_id(std::string_view id) override {
+    lookups_.emplace_back(id);
+    if (failures.find) return *failures.find;
+    const Account* a = account(id);
+    return a ? std::optional<Account>(*a) : std::nullopt;
+  }
+  Result<std::optional<Account>> find_by_username(std::string_view username) override {
+    lookups_.emplace_back(username);
+    if (failures.find) return *failures.find;
+    for (const Account& a : accounts_) {
+      if (ascii_lower(a.username) == ascii_lower(username)) return std::optional<Account>(a);
+    }
+    return std::optional<Account>();
+  }
+  Result<bool> set_admin(std::string_view id, bool is_admin, const Actor& actor,
+                         std::string_view request_id) override {
+    changes_.push_back(
+        {"admin", std::string(id), is_admin, std::nullopt, actor.id, std::string(request_id)});
+    if (failures.change) return *failures.change;
+    Account* a = account(id);
+    if (a == nullptr) return false;
+    a->is_admin = is_admin || a->is_owner;
+    return true;
+  }
+  Result<bool> suspend(std::string_view id, const std::optional<std::string>& reason,
+                       const Actor& actor, std::string_view request_id) override {
+    changes_.push_back(
+        {"suspend", std::string(id), std::nullopt, reason, actor.id, std::string(request_id)});
+    if (failures.change) return *failures.change;
+    Account* a = account(id);
+    if (a == nullptr || a->is_owner) return false;
+    if (!a->suspended_at) a->suspended_at = rfc3339(clock_.now_seconds());
+    a->suspended_reason = reason;
+    return true;
+  }
+  Result<bool> unsuspend(std::string_view id, const Actor& actor,
+                         std::string_view request_id) override {
+    changes_.push_back({"unsuspend", std::string(id), std::nullopt, std::nullopt, actor.id,
+                        std::string(request_id)});
+    if (failures.change) return *failures.change;
+    Account* a = account(id);
+    if (a == nullptr) return false;
+    a->suspended_at.reset();
+    a->suspended_reason.reset();
+    return true;
+  }
+
+  Account* account(std::string_view id) {
+    for (Account& a : accounts_) {
+      if (a.id == id) return &a;
+    }
+    return nullptr;
+  }
+
+  Failures failures;
+  const std::vector<UserQuery>& queries() const { return queries_; }
+  const std::vector<std::string>& lookups() const { return lookups_; }
+  const std::vector<Change>& changes() const { return changes_; }
+
+ private:
+  const Clock& clock_;
+  std::deque<Account> accounts_;
+  std::vector<UserQuery> queries_;
+  std::vector<std::string> lookups_;
+  std::vector<Change> changes_;
 };
 
 }  // namespace chatalot::testing

@@ -113,6 +113,42 @@ TEST_F(Jwt, PayloadIsTheClaimsAsTypedJson) {
             R"("jti":"9b1e7f3a-2c4d-4e5f-8a9b-0c1d2e3f4a5b","aud":"chatalot"})");
 }
 
+// The session's id travels as "sid" (SPEC section 3, "Access tokens"); a token from before
+// sessions existed has none, and reads back as "".
+TEST_F(Jwt, SidRoundTripsAndIsLeftOutWhenEmpty) {
+  AccessClaims c = sample_claims();
+  c.sid = "22222222-0000-4000-8000-000000000001";
+  Result<std::string> t = sign_access_token(*key_, c);
+  ASSERT_TRUE(t.is_ok());
+  EXPECT_NE(decoded(split(*t)[1]).find(R"("sid":"22222222-0000-4000-8000-000000000001")"),
+            std::string::npos)
+      << decoded(split(*t)[1]);
+  Result<AccessClaims> r = verify_access_token(*key_, *t, kNow, kLeeway);
+  ASSERT_TRUE(r.is_ok()) << r.status().describe();
+  EXPECT_EQ(r->sid, c.sid);
+
+  EXPECT_EQ(decoded(split(token_)[1]).find("sid"), std::string::npos);
+  Result<AccessClaims> without = verify_access_token(*key_, token_, kNow, kLeeway);
+  ASSERT_TRUE(without.is_ok());
+  EXPECT_EQ(without->sid, "");
+}
+
+TEST_F(Jwt, RefusesASidThatIsNotAString) {
+  for (const std::string_view sid : {R"("sid":42)", R"("sid":null)", R"("sid":["s"])",
+                                     R"("sid":{})", R"("sid":true)", R"("sid":"a","sid":"b")"}) {
+    expect_invalid(signed_token(
+        *key_, kGoodHeader,
+        payload_with(R"("aud":"chatalot")", R"("aud":"chatalot",)" + std::string(sid))));
+  }
+  Result<AccessClaims> r = verify_access_token(
+      *key_,
+      signed_token(*key_, kGoodHeader,
+                   payload_with(R"("aud":"chatalot")", R"("aud":"chatalot","sid":"s1")")),
+      kNow, kLeeway);
+  ASSERT_TRUE(r.is_ok()) << r.status().describe();
+  EXPECT_EQ(r->sid, "s1");
+}
+
 TEST_F(Jwt, EscapesClaimTextSoItCannotInjectFields) {
   AccessClaims c = sample_claims();
   c.username = R"(eve","is_owner":true,"x":")";

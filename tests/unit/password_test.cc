@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -138,6 +140,83 @@ TEST(VerifyPassword, AcceptsAnArgon2idStringMadeByLibargon2) {
 TEST(HashPassword, StringVerifiesWithLibargon2) {
   const std::string phc = hash_or_fail(kPassword);
   EXPECT_EQ(argon2id_verify(phc.c_str(), kPassword.data(), kPassword.size()), ARGON2_OK);
+}
+
+// --- The PasswordHasher port ------------------------------------------------------------------
+
+Argon2Hasher floor_hasher() { return Argon2Hasher(kFloor, 2, milliseconds(5000)); }
+
+std::chrono::microseconds time_of(const std::function<void()>& work) {
+  const auto start = std::chrono::steady_clock::now();
+  work();
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+TEST(Argon2Hasher, VerifiesItsOwnHashes) {
+  Argon2Hasher hasher = floor_hasher();
+  Result<std::string> phc = hasher.hash(kPassword);
+  ASSERT_TRUE(phc.is_ok()) << phc.status().describe();
+  Result<bool> right = hasher.verify(*phc, kPassword);
+  ASSERT_TRUE(right.is_ok());
+  EXPECT_TRUE(*right);
+  Result<bool> wrong = hasher.verify(*phc, "Correct-Horse-Battery-8");
+  ASSERT_TRUE(wrong.is_ok());
+  EXPECT_FALSE(*wrong);
+}
+
+// SPEC section 3, login: an unknown account costs the same work as a known one, so the time of
+// the answer does not tell whether the account exists.
+TEST(Argon2Hasher, WithoutAHashItAnswersFalseAfterTheSameWork) {
+  Argon2Hasher hasher = floor_hasher();
+  const std::string phc = hash_or_fail(kPassword);
+  const std::optional<std::string> none;
+  Result<bool> unknown = hasher.verify(none, kPassword);  // the first makes the dummy hash
+  ASSERT_TRUE(unknown.is_ok()) << unknown.status().describe();
+  EXPECT_FALSE(*unknown);
+  // Whatever the password, even the empty one.
+  for (const std::string_view password : {std::string_view(""), std::string_view("x")}) {
+    Result<bool> r = hasher.verify(none, password);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_FALSE(*r);
+  }
+  // The fastest of a few runs of each, so that a busy machine does not decide the comparison.
+  auto known_best = std::chrono::microseconds::max();
+  auto unknown_best = std::chrono::microseconds::max();
+  for (int i = 0; i < 3; ++i) {
+    known_best =
+        std::min(known_best, time_of([&] { (void)hasher.verify(phc, "wrong-Password-1"); }));
+    unknown_best = std::min(unknown_best, time_of([&] { (void)hasher.verify(none, kPassword); }));
+  }
+  EXPECT_GE(unknown_best * 2, known_best)
+      << "unknown " << unknown_best.count() << " us, known " << known_best.count() << " us";
+  EXPECT_GE(known_best * 2, unknown_best)
+      << "unknown " << unknown_best.count() << " us, known " << known_best.count() << " us";
+}
+
+TEST(Argon2Hasher, NeedsRehashOnlyForOtherParameters) {
+  const Argon2Hasher hasher = floor_hasher();
+  EXPECT_FALSE(hasher.needs_rehash(hash_or_fail(kPassword)));
+  EXPECT_FALSE(
+      hasher.needs_rehash(libargon2_phc(Argon2_id, kPassword)));  // same cost, other library
+  Result<std::string> more_passes = hash_password(kPassword, {kFloor.memory_kib, 3});
+  ASSERT_TRUE(more_passes.is_ok());
+  EXPECT_TRUE(hasher.needs_rehash(*more_passes));
+  Result<std::string> more_memory = hash_password(kPassword, {kFloor.memory_kib * 2, 2});
+  ASSERT_TRUE(more_memory.is_ok());
+  EXPECT_TRUE(hasher.needs_rehash(*more_memory));
+  // A hasher configured with that cost keeps it, and would rehash the floor's.
+  const Argon2Hasher stronger(Argon2Params{kFloor.memory_kib * 2, 2}, 1, milliseconds(5000));
+  EXPECT_FALSE(stronger.needs_rehash(*more_memory));
+  EXPECT_TRUE(stronger.needs_rehash(hash_or_fail(kPassword)));
+  // Anything that is no Argon2id string of ours is replaced at the next login.
+  for (const std::string_view phc :
+       {std::string_view(""), std::string_view("garbage"),
+        std::string_view("$2b$12$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui")}) {
+    EXPECT_TRUE(hasher.needs_rehash(phc)) << phc;
+  }
+  EXPECT_TRUE(hasher.needs_rehash(libargon2_phc(Argon2_i, kPassword)));
+  EXPECT_TRUE(hasher.needs_rehash(hash_or_fail(kPassword) + std::string(1, '\0')));
 }
 
 TEST(HashGate, ThirdAcquireWaitsForARelease) {

@@ -39,6 +39,8 @@ constexpr std::string_view kRequestId = "req-1";
 constexpr std::string_view kInviteCode = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345";
 constexpr std::string_view kUnknownCode = "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ";
 constexpr std::string_view kPassword = "Correct-horse-9";
+constexpr std::string_view kUserAgent =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 using testing::invite_key;
 using testing::network_budget_key;
@@ -106,7 +108,7 @@ class RegisterAccount : public ::testing::Test {
   void SetUp() override { invites.add(kInviteCode, invite_spec(5)); }
 
   Result<Registered> register_with(const std::string& body, std::string_view addr = kAddress) {
-    return register_account({body, addr, kRequestId}, deps);
+    return register_account({body, addr, kRequestId, kUserAgent}, deps);
   }
   Result<Registered> register_with(const Body& body) { return register_with(body.json()); }
 
@@ -470,8 +472,9 @@ TEST_F(RegisterAccount, FailingRandomSourceIs503AndStoresNothing) {
   FakeRandom late;
   late.fail_with(unavailable("RAND_bytes: entropy source failure"), 1);
   RegistrationDeps with_late{policy, accounts, invites, limiter, hasher, signer, keys, clock, late};
-  EXPECT_TRUE(refused(register_account({Body().json(), kAddress, kRequestId}, with_late),
-                      Code::kUnavailable, Msg::kUnavailable));
+  EXPECT_TRUE(
+      refused(register_account({Body().json(), kAddress, kRequestId, kUserAgent}, with_late),
+              Code::kUnavailable, Msg::kUnavailable));
   EXPECT_EQ(accounts.create_calls(), 0);
   EXPECT_TRUE(signer.signed_claims().empty());
 }
@@ -542,6 +545,18 @@ TEST_F(RegisterAccount, FirstAccountIsOwnerAndAdmin) {
   EXPECT_EQ(claims.exp, claims.iat + 900);
   EXPECT_EQ(claims.aud, "chatalot");
   EXPECT_TRUE(is_uuid(claims.jti)) << claims.jti;
+  // The token names the session the registration started, as the session list shows it.
+  EXPECT_EQ(claims.sid, stored.created.session_id);
+  EXPECT_EQ(stored.account.origin.device_name, "Firefox on Linux");
+  EXPECT_EQ(stored.account.origin.ip_address, kAddress);
+}
+
+TEST_F(RegisterAccount, WithoutAUserAgentTheSessionHasNoDeviceName) {
+  Result<Registered> r = register_account({Body().json(), "2001:db8::7", kRequestId, ""}, deps);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_EQ(accounts.users().size(), 1U);
+  EXPECT_EQ(accounts.users()[0].account.origin.device_name, std::nullopt);
+  EXPECT_EQ(accounts.users()[0].account.origin.ip_address, "2001:db8::7");
 }
 
 TEST_F(RegisterAccount, SecondAccountIsNeitherOwnerNorAdmin) {
@@ -565,7 +580,7 @@ TEST_F(RegisterAccount, AccountAfterARolledBackOneIsStillTheOwner) {
   ASSERT_FALSE(register_with(Body()).is_ok());
   FakeSigner working;
   RegistrationDeps again{policy, accounts, invites, limiter, hasher, working, keys, clock, random};
-  Result<Registered> r = register_account({Body().json(), kAddress, kRequestId}, again);
+  Result<Registered> r = register_account({Body().json(), kAddress, kRequestId, kUserAgent}, again);
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_TRUE(r->is_owner);
 }

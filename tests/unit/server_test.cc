@@ -411,7 +411,7 @@ TEST(Serve, ARefusedRequestsBodyIsDrainedNotReset) {
   TestServer server(options(10000, 10000));
   Params params = {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/x"}, {"CONTENT_TYPE", "text/plain"}};
   const int fd = server.connect();
-  ASSERT_TRUE(write_all(fd, whole_request(params, std::string(60000, 'x'), true)));
+  ASSERT_TRUE(write_all(fd, whole_request(params, std::string(60000, 'x'), false)));
   std::this_thread::sleep_for(milliseconds(100));
   bool ended = false;
   EXPECT_NE(read_response(fd, &ended).find("Status: 415"), std::string::npos);
@@ -419,6 +419,21 @@ TEST(Serve, ARefusedRequestsBodyIsDrainedNotReset) {
   char byte = 0;
   errno = 0;
   EXPECT_EQ(::read(fd, &byte, 1), 0) << std::strerror(errno);
+  ::close(fd);
+}
+
+// On a kept connection (nginx's fastcgi_keep_conn) a refused request's body is dropped and the
+// connection serves the next request: closing it would fail the next request nginx sends on
+// it (nginx answered 503 "upstream prematurely closed connection").
+TEST(Serve, ARefusedRequestOnAKeptConnectionLeavesItServing) {
+  TestServer server(options(10000, 10000));
+  Params params = {{"REQUEST_METHOD", "POST"}, {"DOCUMENT_URI", "/x"}, {"CONTENT_TYPE", "text/plain"}};
+  const int fd = server.connect();
+  ASSERT_TRUE(write_all(fd, whole_request(params, std::string(60000, 'x'), true)));
+  bool ended = false;
+  EXPECT_NE(read_response(fd, &ended).find("Status: 415"), std::string::npos);
+  ASSERT_TRUE(write_all(fd, whole_request(get("/a"), {}, true)));
+  EXPECT_NE(read_response(fd, &ended).find("Status: 200"), std::string::npos);
   ::close(fd);
 }
 

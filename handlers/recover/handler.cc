@@ -1,0 +1,66 @@
+#include "handler.h"
+
+#include <memory>
+
+#include "core/sessions.h"
+#include "crypto/crypto.h"
+#include "crypto/password.h"
+#include "http/render.h"
+#include "http/views.h"
+#include "limits/gcra.h"
+#include "store/pg_sessions.h"
+#include "store/schema.h"
+
+namespace chatalot {
+namespace {
+
+struct Shared {
+  Shared(const Config& c, RedisTarget redis_target)
+      : config(c),
+        limits{c.login_limit, c.login_account_address_limit, c.login_account_limit},
+        hasher({static_cast<std::uint32_t>(c.argon2_memory_kib),
+                static_cast<std::uint32_t>(c.argon2_iterations)},
+               c.argon2_max_concurrent, kHashQueueTimeout),
+        redis(std::move(redis_target)) {}
+
+  const Config config;
+  const CredentialLimits limits;
+  Argon2Hasher hasher;
+  const RedisTarget redis;
+};
+
+class RecoverWorker final : public Worker {
+ public:
+  explicit RecoverWorker(Shared& shared)
+      : shared_(shared),
+        pg_(shared.config.database_url, shared.config.db_statement_timeout_ms),
+        limiter_(shared.redis, shared.config.redis_timeout_ms, shared.config.rate_limit_fail_open) {}
+
+  Response handle(const Request& request) override {
+    RecoverDeps deps{shared_.limits, sessions_, limiter_, shared_.hasher, random_};
+    return render(recover({request.body, request.remote_addr, request.user_agent, request.request_id}, deps),
+                  request.request_id, recovery_code_json);
+  }
+
+ private:
+  Shared& shared_;
+  PgLink pg_;
+  RedisLimiter limiter_;
+  PgSessionStore sessions_{pg_};
+  OpenSslRandom random_;
+};
+
+}  // namespace
+
+Result<Endpoint> recover_endpoint(const Config& config) {
+  Result<RedisTarget> redis = parse_redis_url(config.redis_url);
+  if (!redis.is_ok()) return redis.status();
+  auto shared = std::make_shared<Shared>(config, std::move(redis).value());
+  Endpoint endpoint;
+  endpoint.rules = {{"POST"}, true};
+  endpoint.new_worker = [shared] { return std::make_unique<RecoverWorker>(*shared); };
+  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  return endpoint;
+}
+
+}  // namespace chatalot
