@@ -23,6 +23,7 @@
 
 #include "core/mode.h"
 #include "core/ports.h"
+#include "core/sessions.h"
 #include "core/status.h"
 
 namespace chatalot {
@@ -72,6 +73,11 @@ struct Config {
   RateLimit login_account_limit{};
   int refresh_reuse_grace_seconds{};  // a spent refresh token's late twin fails without harm
 };
+
+// The failure budgets of login, recovery and password change (core/sessions.h).
+inline CredentialLimits credential_limits(const Config& c) {
+  return {c.login_limit, c.login_account_address_limit, c.login_account_limit};
+}
 
 // Looks a variable up; nullptr when unset. The default reads the process environment.
 using EnvLookup = std::function<const char*(const char*)>;

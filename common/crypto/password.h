@@ -16,6 +16,7 @@
 #include <string_view>
 #include <utility>
 
+#include "config/config.h"
 #include "core/ports.h"
 #include "core/status.h"
 
@@ -74,6 +75,12 @@ class HashGate {
   std::condition_variable cv_;
   int free_;
 };
+
+// ARGON2_MEMORY_KIB and ARGON2_ITERATIONS (the configuration checked their ranges).
+inline Argon2Params argon2_params(const Config& c) {
+  return {static_cast<std::uint32_t>(c.argon2_memory_kib),
+          static_cast<std::uint32_t>(c.argon2_iterations)};
+}
 
 // How long a request waits for a hashing slot before it is answered 503.
 inline constexpr std::chrono::milliseconds kHashQueueTimeout{5000};

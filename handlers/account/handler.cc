@@ -50,11 +50,9 @@ std::optional<Route> route_of(std::string_view path, std::string_view* id) {
 struct Shared {
   Shared(const Config& c, JwtVerifier jwt, RedisTarget redis_target)
       : config(c),
-        limits{c.login_limit, c.login_account_address_limit, c.login_account_limit},
+        limits(credential_limits(c)),
         verifier(std::move(jwt)),
-        hasher({static_cast<std::uint32_t>(c.argon2_memory_kib),
-                static_cast<std::uint32_t>(c.argon2_iterations)},
-               c.argon2_max_concurrent, kHashQueueTimeout),
+        hasher(argon2_params(c), c.argon2_max_concurrent, kHashQueueTimeout),
         redis(std::move(redis_target)) {}
 
   const Config config;

@@ -17,10 +17,8 @@ namespace {
 struct Shared {
   Shared(const Config& c, RedisTarget redis_target)
       : config(c),
-        limits{c.login_limit, c.login_account_address_limit, c.login_account_limit},
-        hasher({static_cast<std::uint32_t>(c.argon2_memory_kib),
-                static_cast<std::uint32_t>(c.argon2_iterations)},
-               c.argon2_max_concurrent, kHashQueueTimeout),
+        limits(credential_limits(c)),
+        hasher(argon2_params(c), c.argon2_max_concurrent, kHashQueueTimeout),
         redis(std::move(redis_target)) {}
 
   const Config config;

@@ -25,9 +25,7 @@ struct Shared {
       : config(c),
         policy{c.registration_mode, c.register_limit, c.invite_limit, c.invite_network_limit},
         signer(std::move(jwt)),
-        hasher({static_cast<std::uint32_t>(c.argon2_memory_kib),
-                static_cast<std::uint32_t>(c.argon2_iterations)},
-               c.argon2_max_concurrent, kHashQueueTimeout),
+        hasher(argon2_params(c), c.argon2_max_concurrent, kHashQueueTimeout),
         redis(std::move(redis_target)) {}
 
   const Config config;

@@ -17,6 +17,7 @@
 #include "../fcgi_client.h"
 #include "crypto/jwt.h"
 #include "fuzz.h"
+#include "session_world.h"
 
 namespace chatalot {
 namespace {
@@ -254,6 +255,99 @@ void invite_seeds() {
   for (const auto& [name, text] : redeem) write_seed("redeem_json", name, text);
 }
 
+// --- Sessions and the admin's user tools ------------------------------------------------------
+
+// session_json gives each input to every parser at once: a seed is a body, a query string, a
+// recovery code, a User-Agent or a session id, naming session_world.h's accounts and tokens.
+void session_seeds() {
+  namespace w = fuzz::session_world;
+  const auto str = [](std::string_view s) { return "\"" + std::string(s) + "\""; };
+  const std::string password = str(w::kPassword);
+  const std::string new_password = str(w::kNewPassword);
+  const std::pair<std::string, std::string> bodies[] = {
+      {"login.json", "{\"username\":" + str(w::kAlice) + ",\"password\":" + password + "}"},
+      {"login-case-totp.json",
+       "{\"username\":\"ALICE\",\"password\":" + password + ",\"totp_code\":\"123456\"}"},
+      {"login-wrong-password.json", "{\"username\":\"alice\",\"password\":\"Correct-horse-8\"}"},
+      {"login-unknown.json", "{\"username\":\"nobody\",\"password\":" + password + "}"},
+      {"login-suspended.json", "{\"username\":" + str(w::kSuspended) + ",\"password\":" + password + "}"},
+      {"login-rehash.json", "{\"username\":" + str(w::kOldHash) + ",\"password\":" + password + "}"},
+      {"login-not-username.json", "{\"username\":\"a\\u0000lice\",\"password\":" + password + "}"},
+      {"login-types.json", R"({"username":["alice"],"password":null})"},
+      {"refresh-live.json", "{\"refresh_token\":" + str(w::kLiveToken) + "}"},
+      {"refresh-late.json", "{\"refresh_token\":" + str(w::kLateToken) + "}"},
+      {"refresh-reused.json", "{\"refresh_token\":" + str(w::kReusedToken) + "}"},
+      {"refresh-suspended.json", "{\"refresh_token\":" + str(w::kSuspendedToken) + "}"},
+      {"refresh-upper-case.json",
+       "{\"refresh_token\":\"5D41402ABC4B2A76B9719D911017C5925D41402ABC4B2A76B9719D911017C592\"}"},
+      {"refresh-not-string.json", R"({"refresh_token":1234})"},
+      {"refresh-lone-surrogate.json", R"({"refresh_token":"\udc00"})"},
+      {"recover.json", "{\"username\":\"alice\",\"recovery_code\":\" wxyz wxyz-2345 2345\\n\","
+                       "\"new_password\":" + new_password + "}"},
+      {"recover-wrong-code.json", "{\"username\":\"alice\",\"recovery_code\":\"ABCD-EFGH-JKLM-NPQR\","
+                                  "\"new_password\":" + new_password + "}"},
+      {"recover-suspended.json", "{\"username\":" + str(w::kSuspended) + ",\"recovery_code\":" +
+                                     str(w::kRecoveryCode) + ",\"new_password\":" + new_password + "}"},
+      {"recover-weak-password.json", "{\"username\":\"alice\",\"recovery_code\":" +
+                                         str(w::kRecoveryCode) + ",\"new_password\":\"short\"}"},
+      {"password-change.json",
+       "{\"current_password\":" + password + ",\"new_password\":" + new_password + "}"},
+      {"password-change-wrong.json",
+       "{\"current_password\":\"Wrong-horse-9\",\"new_password\":" + new_password + "}"},
+      {"password-change-nul.json",
+       "{\"current_password\":" + password + ",\"new_password\":\"Battery-\\u0000staple-7\"}"},
+      {"reason.json", R"({"reason":"spam, reported three times"})"},
+      {"reason-null.json", R"({"reason":null})"},
+      {"reason-unicode.json", "{\"reason\":\"f\xc3\xbcr immer \xf0\x9f\x9a\xab\"}"},
+      {"reason-bidi.json", R"({"reason":"abc\u202edef"})"},
+      {"reason-type.json", R"({"reason":false})"},
+      {"query", "search=alice&limit=10&offset=0"},
+      {"query-encoded", "search=+caf%C3%A9+%25_x+&limit=100&offset=1000000000&extra=%ZZ"},
+      {"query-repeated", "limit=5&limit=7&offset&search="},
+      {"query-out-of-range", "limit=0&offset=-1"},
+      {"query-nul", "search=a%00b"},
+      {"query-broken-escape", "search=%E2%80"},
+      {"recovery-code", "wxyz-wxyz-2345-2345"},
+      {"recovery-code-blanks", " WXYZ wxyz\t2345\r\n2345 "},
+      {"recovery-code-ambiguous", "WXYZ-WXYZ-2345-234O"},
+      {"ua-firefox-linux", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+      {"ua-chrome-android",
+       "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+       "Chrome/126.0.0.0 Mobile Safari/537.36"},
+      {"ua-edge-ios",
+       "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+       "Gecko) EdgiOS/126.0.2592.56 Version/17.0 Mobile/15E148 Safari/604.1"},
+      {"ua-electron", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chatalot/1.0 Chrome/126.0 Electron/31.0.1"},
+      {"ua-curl", "curl/8.1.2"},
+      {"ua-control", "\x01\x7f\xe2\x80\xae" "bot/1.0\t(x)"},
+      {"session-id", std::string(w::kAliceSessionId)},
+  };
+  for (const auto& [name, text] : bodies) write_seed("session_json", name, text);
+
+  // POST /api/keys/register: the client fixture's keys, with two one-time prekeys.
+  const std::string fixture =
+      read_file(std::string(CHATALOT_FIXTURES_DIR) + "/chatalot-client-register-request.json");
+  rapidjson::Document doc;
+  doc.Parse(fixture.data(), fixture.size());
+  if (fixture.empty() || doc.HasParseError() || !doc.IsObject()) {
+    std::fprintf(stderr, "cannot read the client fixture\n");
+    std::exit(1);
+  }
+  rapidjson::Document keys(rapidjson::kObjectType);
+  auto& a = keys.GetAllocator();
+  for (const char* name : {"identity_key", "signed_prekey", "one_time_prekeys"}) {
+    rapidjson::Value copy(doc[name], a);
+    keys.AddMember(rapidjson::StringRef(name), copy, a);
+  }
+  auto& prekeys = keys["one_time_prekeys"];
+  while (prekeys.Size() > 2) prekeys.PopBack();
+  write_seed("session_json", "keys.json", compact(keys));
+  keys["one_time_prekeys"][1]["key_id"] = keys["one_time_prekeys"][0]["key_id"].GetUint();
+  write_seed("session_json", "keys-duplicate-prekey.json", compact(keys));
+  keys.RemoveMember("one_time_prekeys");
+  write_seed("session_json", "keys-no-prekeys.json", compact(keys));
+}
+
 // --- Tokens ------------------------------------------------------------------------------------
 
 std::string sign_raw(std::string_view header, std::string_view payload) {
@@ -353,6 +447,7 @@ int main(int argc, char** argv) {
   chatalot::fcgi_seeds();
   chatalot::registration_seeds();
   chatalot::invite_seeds();
+  chatalot::session_seeds();
   chatalot::token_seeds();
   chatalot::config_seeds();
   std::printf("wrote %d seeds under %s\n", chatalot::g_written, argv[1]);

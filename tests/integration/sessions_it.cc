@@ -4,6 +4,8 @@
 // key upload, and the admin's user tools (suspension, the admin flag).
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -486,6 +488,91 @@ TEST(AdminUsers, SearchIsPlainTextAndParametersAreChecked) {
   const auto page = g_stack->client()->Get("/api/admin/users?limit=1", bearer(g_owner_token));
   ASSERT_EQ(status_of(page), 200);
   EXPECT_EQ(parse(page->body).Size(), 1U);
+}
+
+}  // namespace
+}  // namespace chatalot::testing
+
+namespace chatalot::testing {
+namespace {
+
+// Redis away: what needs it (login's budgets) answers 503 at once, fail closed; refresh and
+// logout need PostgreSQL only and go on. PostgreSQL away: 503; both recover by themselves.
+TEST(Faults, EachEndpointNeedsOnlyItsOwnDependencies) {
+  const User u = registered("faults");
+  ASSERT_EQ(run_command("kill -9 " + read_file(g_stack->run_dir() + "/redis.pid")).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  const auto refused = login_as(u.username, kPassword);
+  ASSERT_EQ(status_of(refused), 503) << (refused ? refused->body : "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_FALSE(refused->get_header_value("Retry-After").empty());
+  const Tokens next = refreshed(u.tokens.refresh);
+  EXPECT_EQ(status_of(get("/api/account/me", next.access)), 200);
+  ASSERT_EQ(g_stack->up().exit_code, 0);  // Redis back: login works without a restart
+  const Tokens fresh = logged_in(u.username);
+
+  const CommandResult stop = run_command("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D '" +
+                                         g_stack->dir() + "/pg/data' -w -m immediate stop");
+  ASSERT_EQ(stop.exit_code, 0) << stop.output;
+  EXPECT_EQ(status_of(refresh_with(fresh.refresh)), 503);
+  EXPECT_EQ(status_of(get("/api/account/me", fresh.access)), 503);
+  ASSERT_EQ(g_stack->up().exit_code, 0);
+  refreshed(fresh.refresh);  // the 503 spent nothing
+}
+
+// Migration 002 on a database that 001 made and registrations filled: each refresh token
+// becomes a session of its own (the token's id is the session's), revoked ones revoked.
+TEST(Migrations, RefreshTokensOfEarlierRegistrationsBecomeSessions) {
+  const std::string psql = "/usr/lib/postgresql/15/bin/psql -v ON_ERROR_STOP=1 -q -h '" +
+                           g_stack->run_dir() + "' ";
+  ASSERT_EQ(run_command(psql + "-U postgres -c 'CREATE DATABASE chatalot_v1 OWNER chatalot' postgres").exit_code, 0);
+  const std::string v1 = psql + "-U chatalot chatalot_v1 ";
+  CommandResult r = run_command(v1 + "-f '" + source_dir() +
+                                "/sql/001_initial.sql' -c \"CREATE TABLE schema_version (version integer"
+                                " PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());"
+                                " INSERT INTO schema_version VALUES (1, '001_initial');"
+                                " INSERT INTO users (id, username, email, password_hash, display_name,"
+                                "  recovery_code_hash) VALUES ('11111111-1111-4111-8111-111111111111', 'old',"
+                                "  'old@example.com', '\\$argon2id\\$x', 'old', repeat('a', 64));"
+                                " INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at)"
+                                "  VALUES ('22222222-2222-4222-8222-222222222222',"
+                                "  '11111111-1111-4111-8111-111111111111', repeat('b', 64), now() + interval '1 day', NULL),"
+                                "  ('33333333-3333-4333-8333-333333333333',"
+                                "  '11111111-1111-4111-8111-111111111111', repeat('c', 64), now() + interval '1 day', now())\"");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command("DATABASE_URL='postgresql:///chatalot_v1?host=" + g_stack->run_dir() +
+                  "&user=chatalot' '" + build_dir() + "/cli/chatalotctl' migrate");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("schema at version 2"), std::string::npos) << r.output;
+  const std::string rows = run_command(v1 + "-tAc \"SELECT string_agg(t.id || ':' || (s.id = t.id) || ':' ||"
+                                            " (s.revoked_at IS NOT NULL), ',' ORDER BY t.id) FROM"
+                                            " refresh_tokens t JOIN sessions s ON s.id = t.session_id\"").output;
+  EXPECT_EQ(rows,
+            "22222222-2222-4222-8222-222222222222:true:false,"
+            "33333333-3333-4333-8333-333333333333:true:true\n");
+  run_command(psql + "-U postgres -c 'DROP DATABASE chatalot_v1' postgres");
+}
+
+// The Argon2 cost raised (ARGON2_ITERATIONS 2 -> 3) and the login handlers restarted: the next
+// login stores the password hashed at the new cost. The login handlers stay at that cost for
+// the tests after it (only slower).
+TEST(Login, AHashOfAnotherCostIsReplacedOnLogin) {
+  const User u = registered("rehash");
+  const std::string before = g_stack->query("SELECT password_hash FROM users WHERE id = $1", {u.id});
+  EXPECT_NE(before.find("t=2,"), std::string::npos) << before;
+  for (const std::string pool : {"login", "login.2"}) ::kill(g_stack->handler_pid(pool), SIGTERM);
+  for (const std::string pool : {"login", "login.2"}) {
+    const pid_t pid = g_stack->handler_pid(pool);
+    for (int i = 0; i < 200 && process_running(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(g_stack->up({{"ARGON2_ITERATIONS", "3"}}).exit_code, 0);
+  logged_in(u.username);
+  const std::string after = g_stack->query("SELECT password_hash FROM users WHERE id = $1", {u.id});
+  EXPECT_NE(after.find("t=3,"), std::string::npos) << after;
+  logged_in(u.username);  // and the new hash verifies
+  EXPECT_EQ(g_stack->query("SELECT password_hash FROM users WHERE id = $1", {u.id}), after)
+      << "hashed again only when the cost differs";
 }
 
 }  // namespace

@@ -14,10 +14,12 @@
 #include "core/codes.h"
 #include "core/limits.h"
 #include "fakes.h"
+#include "refused.h"
 
 namespace chatalot {
 namespace {
 
+using testing::refused;
 using testing::FakeClock;
 using testing::FakeHasher;
 using testing::FakeKeyChecks;
@@ -39,20 +41,6 @@ std::string password_body(std::string_view current, std::string_view next) {
          ",\"new_password\":" + json_string(next) + "}";
 }
 
-::testing::AssertionResult refused(const Status& s, Code code, Message message) {
-  if (s.is_ok()) return ::testing::AssertionFailure() << "succeeded";
-  if (s.code() != code || s.message() != message.text()) {
-    return ::testing::AssertionFailure()
-           << "code " << static_cast<int>(s.code()) << " message \"" << s.message()
-           << "\", wanted code " << static_cast<int>(code) << " \"" << message.text() << "\"";
-  }
-  return ::testing::AssertionSuccess();
-}
-
-template <typename T>
-::testing::AssertionResult refused(const Result<T>& r, Code code, Message message) {
-  return refused(r.status_or_ok(), code, message);
-}
 
 class AccountTest : public ::testing::Test {
  protected:

@@ -11,10 +11,12 @@
 
 #include "core/limits.h"
 #include "fakes.h"
+#include "refused.h"
 
 namespace chatalot {
 namespace {
 
+using testing::refused;
 using testing::FakeClock;
 using testing::FakeInviteStore;
 using testing::FakeLimiter;
@@ -39,17 +41,6 @@ std::string body_with(std::string_view code) {
   return R"({"invite_code":")" + std::string(code) + R"("})";
 }
 
-template <typename T>
-::testing::AssertionResult refused(const Result<T>& r, Code code, Message message) {
-  if (r.is_ok()) return ::testing::AssertionFailure() << "accepted";
-  if (r.status().code() != code || r.status().message() != message.text()) {
-    return ::testing::AssertionFailure()
-           << "code " << static_cast<int>(r.status().code()) << " message \""
-           << r.status().message() << "\", wanted code " << static_cast<int>(code) << " \""
-           << message.text() << "\"";
-  }
-  return ::testing::AssertionSuccess();
-}
 
 // --- InviteBudget ------------------------------------------------------------------------------
 

@@ -18,10 +18,12 @@
 #include "core/limits.h"
 #include "core/text.h"
 #include "fakes.h"
+#include "refused.h"
 
 namespace chatalot {
 namespace {
 
+using testing::refused;
 using testing::FakeClock;
 using testing::FakeHasher;
 using testing::FakeLimiter;
@@ -70,20 +72,6 @@ std::string recover_body(std::string_view username, std::string_view code,
                  {"new_password", json_string(password)}});
 }
 
-::testing::AssertionResult refused(const Status& s, Code code, Message message) {
-  if (s.is_ok()) return ::testing::AssertionFailure() << "succeeded";
-  if (s.code() != code || s.message() != message.text()) {
-    return ::testing::AssertionFailure()
-           << "code " << static_cast<int>(s.code()) << " message \"" << s.message()
-           << "\", wanted code " << static_cast<int>(code) << " \"" << message.text() << "\"";
-  }
-  return ::testing::AssertionSuccess();
-}
-
-template <typename T>
-::testing::AssertionResult refused(const Result<T>& r, Code code, Message message) {
-  return refused(r.status_or_ok(), code, message);
-}
 
 // The three budgets of one kind of secret, as operators see them in Redis.
 struct Keys {

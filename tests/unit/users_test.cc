@@ -10,29 +10,17 @@
 #include <vector>
 
 #include "fakes.h"
+#include "refused.h"
 
 namespace chatalot {
 namespace {
 
+using testing::refused;
 using testing::FakeClock;
 using testing::FakeUserAdminStore;
 
 constexpr std::string_view kRequestId = "req-3";
 
-::testing::AssertionResult refused(const Status& s, Code code, Message message) {
-  if (s.is_ok()) return ::testing::AssertionFailure() << "succeeded";
-  if (s.code() != code || s.message() != message.text()) {
-    return ::testing::AssertionFailure()
-           << "code " << static_cast<int>(s.code()) << " message \"" << s.message()
-           << "\", wanted code " << static_cast<int>(code) << " \"" << message.text() << "\"";
-  }
-  return ::testing::AssertionSuccess();
-}
-
-template <typename T>
-::testing::AssertionResult refused(const Result<T>& r, Code code, Message message) {
-  return refused(r.status_or_ok(), code, message);
-}
 
 // --- user_query_from -----------------------------------------------------------------------
 
