@@ -261,41 +261,46 @@ void invite_seeds() {
 // recovery code, a User-Agent or a session id, naming session_world.h's accounts and tokens.
 void session_seeds() {
   namespace w = fuzz::session_world;
+  // JSON text as written (escapes included), quoted.
   const auto str = [](std::string_view s) { return "\"" + std::string(s) + "\""; };
-  const std::string password = str(w::kPassword);
-  const std::string new_password = str(w::kNewPassword);
+  const auto login = [&](std::string_view username, std::string_view password) {
+    return "{\"username\":" + str(username) + ",\"password\":" + str(password) + "}";
+  };
+  const auto token = [&](std::string_view t) { return "{\"refresh_token\":" + str(t) + "}"; };
+  const auto recover = [&](std::string_view username, std::string_view code,
+                           std::string_view password) {
+    return "{\"username\":" + str(username) + ",\"recovery_code\":" + str(code) +
+           ",\"new_password\":" + str(password) + "}";
+  };
+  const auto change = [&](std::string_view current, std::string_view next) {
+    return "{\"current_password\":" + str(current) + ",\"new_password\":" + str(next) + "}";
+  };
   const std::pair<std::string, std::string> bodies[] = {
-      {"login.json", "{\"username\":" + str(w::kAlice) + ",\"password\":" + password + "}"},
+      {"login.json", login(w::kAlice, w::kPassword)},
       {"login-case-totp.json",
-       "{\"username\":\"ALICE\",\"password\":" + password + ",\"totp_code\":\"123456\"}"},
-      {"login-wrong-password.json", "{\"username\":\"alice\",\"password\":\"Correct-horse-8\"}"},
-      {"login-unknown.json", "{\"username\":\"nobody\",\"password\":" + password + "}"},
-      {"login-suspended.json", "{\"username\":" + str(w::kSuspended) + ",\"password\":" + password + "}"},
-      {"login-rehash.json", "{\"username\":" + str(w::kOldHash) + ",\"password\":" + password + "}"},
-      {"login-not-username.json", "{\"username\":\"a\\u0000lice\",\"password\":" + password + "}"},
+       R"({"username":"ALICE","password":")" + std::string(w::kPassword) +
+           R"(","totp_code":"123456"})"},
+      {"login-wrong-password.json", login(w::kAlice, "Correct-horse-8")},
+      {"login-unknown.json", login("nobody", w::kPassword)},
+      {"login-suspended.json", login(w::kSuspended, w::kPassword)},
+      {"login-rehash.json", login(w::kOldHash, w::kPassword)},
+      {"login-not-username.json", login("a\\u0000lice", w::kPassword)},
       {"login-types.json", R"({"username":["alice"],"password":null})"},
-      {"refresh-live.json", "{\"refresh_token\":" + str(w::kLiveToken) + "}"},
-      {"refresh-late.json", "{\"refresh_token\":" + str(w::kLateToken) + "}"},
-      {"refresh-reused.json", "{\"refresh_token\":" + str(w::kReusedToken) + "}"},
-      {"refresh-suspended.json", "{\"refresh_token\":" + str(w::kSuspendedToken) + "}"},
+      {"refresh-live.json", token(w::kLiveToken)},
+      {"refresh-late.json", token(w::kLateToken)},
+      {"refresh-reused.json", token(w::kReusedToken)},
+      {"refresh-suspended.json", token(w::kSuspendedToken)},
       {"refresh-upper-case.json",
-       "{\"refresh_token\":\"5D41402ABC4B2A76B9719D911017C5925D41402ABC4B2A76B9719D911017C592\"}"},
+       token("5D41402ABC4B2A76B9719D911017C5925D41402ABC4B2A76B9719D911017C592")},
       {"refresh-not-string.json", R"({"refresh_token":1234})"},
-      {"refresh-lone-surrogate.json", R"({"refresh_token":"\udc00"})"},
-      {"recover.json", "{\"username\":\"alice\",\"recovery_code\":\" wxyz wxyz-2345 2345\\n\","
-                       "\"new_password\":" + new_password + "}"},
-      {"recover-wrong-code.json", "{\"username\":\"alice\",\"recovery_code\":\"ABCD-EFGH-JKLM-NPQR\","
-                                  "\"new_password\":" + new_password + "}"},
-      {"recover-suspended.json", "{\"username\":" + str(w::kSuspended) + ",\"recovery_code\":" +
-                                     str(w::kRecoveryCode) + ",\"new_password\":" + new_password + "}"},
-      {"recover-weak-password.json", "{\"username\":\"alice\",\"recovery_code\":" +
-                                         str(w::kRecoveryCode) + ",\"new_password\":\"short\"}"},
-      {"password-change.json",
-       "{\"current_password\":" + password + ",\"new_password\":" + new_password + "}"},
-      {"password-change-wrong.json",
-       "{\"current_password\":\"Wrong-horse-9\",\"new_password\":" + new_password + "}"},
-      {"password-change-nul.json",
-       "{\"current_password\":" + password + ",\"new_password\":\"Battery-\\u0000staple-7\"}"},
+      {"refresh-lone-surrogate.json", token("\\udc00")},
+      {"recover.json", recover(w::kAlice, " wxyz wxyz-2345 2345\\n", w::kNewPassword)},
+      {"recover-wrong-code.json", recover(w::kAlice, "ABCD-EFGH-JKLM-NPQR", w::kNewPassword)},
+      {"recover-suspended.json", recover(w::kSuspended, w::kRecoveryCode, w::kNewPassword)},
+      {"recover-weak-password.json", recover(w::kAlice, w::kRecoveryCode, "short")},
+      {"password-change.json", change(w::kPassword, w::kNewPassword)},
+      {"password-change-wrong.json", change("Wrong-horse-9", w::kNewPassword)},
+      {"password-change-nul.json", change(w::kPassword, "Battery-\\u0000staple-7")},
       {"reason.json", R"({"reason":"spam, reported three times"})"},
       {"reason-null.json", R"({"reason":null})"},
       {"reason-unicode.json", "{\"reason\":\"f\xc3\xbcr immer \xf0\x9f\x9a\xab\"}"},
@@ -310,14 +315,16 @@ void session_seeds() {
       {"recovery-code", "wxyz-wxyz-2345-2345"},
       {"recovery-code-blanks", " WXYZ wxyz\t2345\r\n2345 "},
       {"recovery-code-ambiguous", "WXYZ-WXYZ-2345-234O"},
-      {"ua-firefox-linux", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+      {"ua-firefox-linux",
+       "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
       {"ua-chrome-android",
        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
        "Chrome/126.0.0.0 Mobile Safari/537.36"},
       {"ua-edge-ios",
        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
        "Gecko) EdgiOS/126.0.2592.56 Version/17.0 Mobile/15E148 Safari/604.1"},
-      {"ua-electron", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chatalot/1.0 Chrome/126.0 Electron/31.0.1"},
+      {"ua-electron",
+       "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chatalot/1.0 Chrome/126.0 Electron/31.0.1"},
       {"ua-curl", "curl/8.1.2"},
       {"ua-control", "\x01\x7f\xe2\x80\xae" "bot/1.0\t(x)"},
       {"session-id", std::string(w::kAliceSessionId)},

@@ -7,12 +7,12 @@
 // reason and a session id. (The admin flag's body is read in handlers/, not in the domain.)
 //
 // Invariants: no crash, never kInternal; a refusal has its endpoint's code and one of its
-// messages from the catalogue (valid UTF-8, not empty) and writes nothing; every string that
-// reaches a store (usernames, searches, reasons, device names, recovery codes, refresh tokens,
-// session ids) is UTF-8 without NUL (PostgreSQL text) and of its shape; a device name is at most
-// 64 bytes of printable ASCII; a normalised recovery code is "" or XXXX-XXXX-XXXX-XXXX of its
-// alphabet; a user query is within limit 1..100 and offset 0..1e9; rate-limit keys stay short
-// and printable.
+// messages from the catalogue (valid UTF-8, not empty) and writes nothing; a malformed body (400)
+// spends no budget and touches no store; every string that reaches a store (usernames, searches,
+// reasons, device names, recovery codes, refresh tokens, session ids) is UTF-8 without NUL
+// (PostgreSQL text) and of its shape; a device name is at most 64 bytes of printable ASCII; a
+// normalised recovery code is "" or XXXX-XXXX-XXXX-XXXX of its alphabet; a user query is within
+// limit 1..100 and offset 0..1e9; rate-limit keys stay short and printable.
 #include <algorithm>
 #include <initializer_list>
 #include <optional>
@@ -208,8 +208,7 @@ void check_limiter_keys(const FakeLimiter& limiter) {
   }
 }
 
-// --- The world each endpoint starts in
-// -------------------------------------------------------------
+// --- The world each endpoint starts in -----------------------------------------------------------
 
 struct World {
   FakeClock clock;
@@ -271,12 +270,19 @@ struct World {
   }
 };
 
+// A body refused as malformed (400, but for a recovery code that matches nothing) was refused
+// before anything was tried: no budget spent, no hash work, nothing read or written.
+void check_nothing_tried(const Status& s, const World& w) {
+  if (s.code() == Code::kInvalidArgument && s.message() != Msg::kRecoveryInvalid.text()) {
+    FUZZ_CHECK_MSG(w.untouched(), s.message());
+  }
+}
+
 SessionRequest request_of(std::string_view body, std::string_view user_agent = {}) {
   return {body, world::kRemoteAddr, user_agent, world::kRequestId};
 }
 
-// --- The bodies
-// ------------------------------------------------------------------------------------
+// --- The bodies ----------------------------------------------------------------------------------
 
 // The same bytes are the login's User-Agent: the device name it stores is checked too.
 void fuzz_login(std::string_view input, World& w) {
@@ -286,6 +292,7 @@ void fuzz_login(std::string_view input, World& w) {
   check_limiter_keys(w.limiter);
   if (!r.is_ok()) {
     check_refusal(r.status(), "login", {kLogin}, true);
+    check_nothing_tried(r.status(), w);
     FUZZ_CHECK(w.sessions.started().empty());
     return;
   }
@@ -315,6 +322,7 @@ void fuzz_refresh(std::string_view input, World& w) {
   }
   if (!r.is_ok()) {
     check_refusal(r.status(), "refresh", {kRefresh}, true);
+    check_nothing_tried(r.status(), w);
     return;
   }
   fuzz::trace("refresh", "rotated");
@@ -332,6 +340,7 @@ void fuzz_logout(std::string_view input, World& w) {
   }
   if (!s.is_ok()) {
     check_refusal(s, "logout", {kLogout}, true);
+    check_nothing_tried(s, w);
     FUZZ_CHECK(w.sessions.ended_by_token().empty());
     return;
   }
@@ -351,6 +360,7 @@ void fuzz_recover(std::string_view input, World& w) {
   check_limiter_keys(w.limiter);
   if (!r.is_ok()) {
     check_refusal(r.status(), "recover", {kRecover, kNewPasswordRules}, true);
+    check_nothing_tried(r.status(), w);
     FUZZ_CHECK(w.secrets() == secrets);
     return;
   }
@@ -368,6 +378,7 @@ void fuzz_change_password(std::string_view input, World& w) {
   check_limiter_keys(w.limiter);
   if (!s.is_ok()) {
     check_refusal(s, "change_password", {kChangePassword, kNewPasswordRules}, true);
+    check_nothing_tried(s, w);
     FUZZ_CHECK(w.sessions.password_changes().empty());
     return;
   }
@@ -387,6 +398,7 @@ void fuzz_register_keys(std::string_view input, World& w) {
   const Status s = register_keys(w.alice, input, world::kRequestId, kKeyChecks, w.keys);
   if (!s.is_ok()) {
     check_refusal(s, "register_keys", {kKeys}, true);
+    check_nothing_tried(s, w);
     FUZZ_CHECK(w.keys.replaced().empty());
     return;
   }
@@ -412,8 +424,7 @@ void fuzz_suspension_reason(std::string_view input) {
   if (*r) check_reason(**r);
 }
 
-// --- The raw bytes as text
-// -------------------------------------------------------------------------
+// --- The raw bytes as text ----------------------------------------------------------------------
 
 void fuzz_user_query(std::string_view input) {
   const Result<UserQuery> q = user_query_from(input);
