@@ -46,7 +46,7 @@ constexpr unsigned kAllNeeds = kNeedDatabase | kNeedRedis | kNeedJwtSign | kNeed
 
 // No statement timeout for the operator; statements unprepared (each runs once).
 Result<PgConnection> connect(const Config& config) {
-  return PgConnection::open(config.database_url, 0, false);
+  return PgConnection::open_once(config.database_url);
 }
 
 int cmd_migrate() {

@@ -22,7 +22,9 @@ bool load(unsigned needs, Config* config) {
 int open_database(std::unique_ptr<PgLink>* link) {
   Config config;
   if (!load(kNeedDatabase, &config)) return kExitConfig;
-  *link = std::make_unique<PgLink>(config.database_url, 0);
+  // The operator waits for what they asked: no statement timeout.
+  *link = std::make_unique<PgLink>(PgOptions{config.database_url, 0,
+                                             config.database_transaction_pooling});
   if (Result<PgConnection*> conn = (*link)->connection(); !conn.is_ok()) {
     return fail(conn.status().describe());
   }

@@ -155,7 +155,7 @@ int cmd_session_list(const std::string& name) {
   std::unique_ptr<PgLink> link;
   Account user;
   if (const int rc = open_user(name, &link, &user); rc != 0) return rc;
-  Result<std::vector<SessionInfo>> sessions = PgSessionStore(*link).live_sessions(user.id);
+  Result<std::vector<SessionInfo>> sessions = PgSessionStore(*link, kSessionDays).live_sessions(user.id);
   if (!sessions.is_ok()) return fail("session list: " + sessions.status().describe());
   std::vector<std::vector<std::string>> rows = {{"ID", "DEVICE", "ADDRESS", "CREATED", "EXPIRES"}};
   for (const SessionInfo& s : *sessions) {
@@ -174,7 +174,7 @@ int cmd_session_revoke_all(const std::string& name) {
   Account user;
   if (const int rc = open_user(name, &link, &user); rc != 0) return rc;
   Result<std::int64_t> ended =
-      PgSessionStore(*link).end_sessions(user.id, "", "cli_revoke_all", std::nullopt, "");
+      PgSessionStore(*link, kSessionDays).end_sessions(user.id, "", "cli_revoke_all", std::nullopt, "");
   if (!ended.is_ok()) return fail("session revoke-all: " + ended.status().describe());
   std::printf("ended %lld session%s of %s\n", static_cast<long long>(*ended),
               *ended == 1 ? "" : "s", escaped(user.username).c_str());

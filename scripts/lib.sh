@@ -10,6 +10,7 @@ PACKAGES=(
   libfcgi-dev rapidjson-dev libssl-dev libpq-dev libhiredis-dev libsodium-dev libargon2-dev
   libgtest-dev libbenchmark-dev libcpp-httplib-dev
   nginx postgresql-15 redis-server
+  iproute2 pgbouncer
   clang-14 libclang-rt-14-dev
 )
 

@@ -96,8 +96,10 @@ struct RedisUrl {
 
   [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
     const std::string v(trim_ascii(text));
-    if (!v.empty() && !v.starts_with("redis://") && !v.starts_with("unix://")) {
-      return "must start with redis:// or unix://" + got(redact_secrets(v));
+    if (!v.empty() && !v.starts_with("redis://") && !v.starts_with("unix://") &&
+        !v.starts_with("redis+cluster://")) {
+      return "must start with redis:// or unix:// (redis+cluster:// for a Redis Cluster)" +
+             got(redact_secrets(v));
     }
     config.*member = v;
     return "";
@@ -129,7 +131,40 @@ struct Mode {
   }
 };
 
-using Field = std::variant<Integer, Number, Flag, Text, RedisUrl, Mode>;
+// How statements reach PostgreSQL: "session" (direct, or a pooler in session mode: prepared
+// statements) or "transaction" (a pooler in transaction mode: no session state).
+struct Pooling {
+  bool Config::*transaction;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    const std::string v = ascii_lower(trim_ascii(text));
+    if (v != "session" && v != "transaction" && !v.empty()) {
+      return "must be session or transaction" + got(text);
+    }
+    config.*transaction = v == "transaction";
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const {
+    return config.*transaction ? "transaction" : "session";
+  }
+};
+
+// Parsed here, so that a typo stops the start rather than refusing nginx at accept.
+struct Addresses {
+  AddressList Config::*member;
+
+  [[nodiscard]] std::string parse(std::string_view text, Config& config) const {
+    Result<AddressList> list = AddressList::parse(text);
+    if (!list.is_ok()) return list.status().describe() + got(text);
+    config.*member = std::move(*list);
+    return "";
+  }
+  [[nodiscard]] std::string show(const Config& config) const {
+    return (config.*member).to_string();
+  }
+};
+
+using Field = std::variant<Integer, Number, Flag, Text, RedisUrl, Mode, Pooling, Addresses>;
 
 // One row: the fields of VariableInfo (see config.h), and the member it fills.
 struct Variable {
@@ -163,6 +198,9 @@ constexpr Variable kVariables[] = {
      Integer{&Config::idle_timeout_ms, 100, 3600000}},
     // 0: RLIMIT_NOFILE less a reserve (http/server.h connection_limit); a number only lowers it.
     {"MAX_CONNECTIONS", "0", kNeedNothing, kPlain, Integer{&Config::max_connections, 0, 65536}},
+    // Empty: any peer. Unix-socket peers are always served (config/address_list.h).
+    {"FASTCGI_ALLOWED_ADDRESSES", kUnset, kNeedNothing, kPlain,
+     Addresses{&Config::fastcgi_allowed_addresses}},
     // The OWASP floor is m=19 MiB (19456 KiB), t=2: nothing lower is accepted.
     {"ARGON2_MEMORY_KIB", "65536", kNeedNothing, kPlain,
      Integer{&Config::argon2_memory_kib, 19456, 4 * 1024 * 1024}},
@@ -171,6 +209,8 @@ constexpr Variable kVariables[] = {
      Integer{&Config::argon2_max_concurrent, 1, 256}},
     {"DB_STATEMENT_TIMEOUT_MS", "5000", kNeedNothing, kPlain,
      Integer{&Config::db_statement_timeout_ms, 100, 600000}},
+    {"DATABASE_POOLING", "session", kNeedNothing, kPlain,
+     Pooling{&Config::database_transaction_pooling}},
     {"REDIS_TIMEOUT_MS", "250", kNeedNothing, kPlain,
      Integer{&Config::redis_timeout_ms, 10, 10000}},
     // Redis away: refuse (503) by default; true lets requests through unlimited instead.
@@ -202,6 +242,9 @@ constexpr Variable kVariables[] = {
      Number{&Config::login_account_limit, &RateLimit::burst, 1, 100000}},
     {"REFRESH_REUSE_GRACE_SECONDS", "10", kNeedNothing, kPlain,
      Integer{&Config::refresh_reuse_grace_seconds, 0, 300}},
+    {"ACCESS_TOKEN_SECONDS", "900", kNeedNothing, kPlain,
+     Integer{&Config::access_token_seconds, 60, 86400}},
+    {"SESSION_DAYS", "30", kNeedNothing, kPlain, Integer{&Config::session_days, 1, 365}},
 };
 
 constexpr auto kInfo = [] {

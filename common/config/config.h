@@ -21,10 +21,12 @@
 #include <string>
 #include <string_view>
 
+#include "config/address_list.h"
 #include "core/mode.h"
 #include "core/ports.h"
 #include "core/sessions.h"
 #include "core/status.h"
+#include "store/pg_options.h"
 
 namespace chatalot {
 
@@ -57,10 +59,12 @@ struct Config {
   int request_timeout_ms{};  // one deadline per FastCGI request, from its first byte
   int idle_timeout_ms{};     // a kept FastCGI connection with no request begun is closed after it
   int max_connections{};     // FastCGI connections per process; 0: what the descriptor limit allows
+  AddressList fastcgi_allowed_addresses;  // TCP FastCGI peers served; empty: any
   int argon2_memory_kib{};
   int argon2_iterations{};
   int argon2_max_concurrent{};  // hashes at once per process; each holds argon2_memory_kib
   int db_statement_timeout_ms{};
+  bool database_transaction_pooling{};  // DATABASE_POOLING=transaction (store/pg_options.h)
   int redis_timeout_ms{};
   bool rate_limit_fail_open{};
   RateLimit invite_limit{};         // invite checks per client address
@@ -72,11 +76,18 @@ struct Config {
   RateLimit login_account_address_limit{};
   RateLimit login_account_limit{};
   int refresh_reuse_grace_seconds{};  // a spent refresh token's late twin fails without harm
+  int access_token_seconds{};  // an access token's lifetime
+  int session_days{};          // a session ends this long after its last refresh
 };
 
 // The failure budgets of login, recovery and password change (core/sessions.h).
 inline CredentialLimits credential_limits(const Config& c) {
   return {c.login_limit, c.login_account_address_limit, c.login_account_limit};
+}
+
+// The handlers' PostgreSQL connections.
+inline PgOptions pg_options(const Config& c) {
+  return {c.database_url, c.db_statement_timeout_ms, c.database_transaction_pooling};
 }
 
 // Looks a variable up; nullptr when unset. The default reads the process environment.

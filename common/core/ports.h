@@ -51,6 +51,8 @@ class PasswordHasher {
   virtual bool needs_rehash(std::string_view phc) const = 0;
 };
 
+// The contract's access-token lifetime: ACCESS_TOKEN_SECONDS' default (config_test keeps them
+// equal). Signers and verifiers take the configured one.
 inline constexpr std::int64_t kAccessTokenSeconds = 900;
 inline constexpr std::int64_t kTokenLeewaySeconds = 60;
 inline constexpr std::string_view kAudience = "chatalot";
@@ -72,13 +74,15 @@ class TokenSigner {
  public:
   virtual ~TokenSigner() = default;
   virtual Result<std::string> sign(const AccessClaims& claims) const = 0;
+  // How long the tokens it signs live (ACCESS_TOKEN_SECONDS).
+  virtual std::int64_t lifetime_seconds() const = 0;
 };
 
 class TokenVerifier {
  public:
   virtual ~TokenVerifier() = default;
-  // Signature, alg, aud and expiry (kTokenLeewaySeconds) at time now; kUnauthenticated with
-  // Msg::kTokenInvalid or Msg::kTokenExpired otherwise.
+  // Signature, alg, aud, expiry (kTokenLeewaySeconds) at time now and a lifetime no longer than
+  // the configured one; kUnauthenticated with Msg::kTokenInvalid or Msg::kTokenExpired otherwise.
   virtual Result<AccessClaims> verify(std::string_view token, std::int64_t now) const = 0;
 };
 

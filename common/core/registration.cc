@@ -88,7 +88,8 @@ Result<Registered> register_account(const RegistrationRequest& request, Registra
     const TokenSubject subject{created.id, in.username, created.is_owner, created.is_owner,
                                created.session_id};
     Result<std::string> token =
-        deps.signer.sign(claims_for(subject, secrets->jti, deps.clock.now_seconds()));
+        deps.signer.sign(
+            claims_for(subject, secrets->jti, deps.clock.now_seconds(), deps.signer.lifetime_seconds()));
     if (!token.is_ok()) return token.status();
     access_token = std::move(token).value();
     return Status::ok();

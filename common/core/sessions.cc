@@ -88,7 +88,7 @@ std::function<Status(const TokenSubject&)> signing_into(std::string& access_toke
                                                         const TokenSigner& signer,
                                                         const Clock& clock, std::string jti) {
   return [&access_token, &signer, &clock, jti = std::move(jti)](const TokenSubject& subject) {
-    Result<std::string> token = signer.sign(claims_for(subject, jti, clock.now_seconds()));
+    Result<std::string> token = signer.sign(claims_for(subject, jti, clock.now_seconds(), signer.lifetime_seconds()));
     if (!token.is_ok()) return token.status();
     access_token = std::move(token).value();
     return Status::ok();
@@ -115,10 +115,11 @@ std::optional<std::string> device_name(std::string_view user_agent) {
   return first_product(user_agent);
 }
 
-AccessClaims claims_for(const TokenSubject& subject, std::string jti, std::int64_t now) {
+AccessClaims claims_for(const TokenSubject& subject, std::string jti, std::int64_t now,
+                        std::int64_t lifetime_seconds) {
   // The owner is always an admin.
   return {subject.user_id, subject.username, subject.is_admin || subject.is_owner, subject.is_owner,
-          now,             now + kAccessTokenSeconds, std::move(jti), std::string(kAudience),
+          now,             now + lifetime_seconds, std::move(jti), std::string(kAudience),
           subject.session_id};
 }
 

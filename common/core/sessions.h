@@ -6,7 +6,7 @@
 // uses of one token give exactly one success. A spent token presented again more than the grace
 // window after it was spent ends its session (refresh token rotation with reuse detection, OAuth
 // 2.0 Security BCP); within the window only the late request fails, so two tabs racing do not
-// end it. A session expires 30 days after its last refresh.
+// end it. A session expires SESSION_DAYS (30) days after its last refresh.
 //
 // Secrets (refresh tokens, recovery codes, passwords) reach the store in the clear or as PHC
 // strings; the store keeps only SHA-256 digests and PHC strings.
@@ -24,6 +24,8 @@
 
 namespace chatalot {
 
+// The contract's session lifetime: SESSION_DAYS' default (config_test keeps them equal). The
+// stores take the configured one.
 inline constexpr std::int64_t kSessionDays = 30;
 
 // Where a session was started, shown in the session list.
@@ -217,7 +219,8 @@ struct RecoverDeps {
 // recovery code (shown once).
 Result<std::string> recover(const SessionRequest& request, RecoverDeps& deps);
 
-// Access claims for a subject, valid kAccessTokenSeconds from now.
-AccessClaims claims_for(const TokenSubject& subject, std::string jti, std::int64_t now);
+// Access claims for a subject, valid lifetime_seconds from now.
+AccessClaims claims_for(const TokenSubject& subject, std::string jti, std::int64_t now,
+                        std::int64_t lifetime_seconds);
 
 }  // namespace chatalot

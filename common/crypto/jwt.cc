@@ -90,7 +90,8 @@ Result<std::string> sign_access_token(const Ed25519Key& key, const AccessClaims&
 }
 
 Result<AccessClaims> verify_access_token(const Ed25519Key& key, std::string_view token,
-                                         std::int64_t now, std::int64_t leeway_seconds) {
+                                         std::int64_t now, std::int64_t leeway_seconds,
+                                         std::int64_t max_lifetime_seconds) {
   if (token.size() > kMaxTokenSize) return invalid_token();
   const std::size_t dot1 = token.find('.');
   const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -127,11 +128,11 @@ Result<AccessClaims> verify_access_token(const Ed25519Key& key, std::string_view
   if (!__builtin_add_overflow(claims.exp, leeway, &deadline) && deadline <= now) {
     return Status(Code::kUnauthenticated, Msg::kTokenExpired);
   }
-  // Our tokens live kAccessTokenSeconds; a signed one claiming more was not issued by us as it
-  // stands (a leaked key's forgery, or a bug), and must not outlive the contract's 15 minutes.
+  // Our tokens live ACCESS_TOKEN_SECONDS; a signed one claiming more was not issued by us as it
+  // stands (a leaked key's forgery, a bug, or a lifetime since lowered), and must not outlive it.
   std::int64_t lifetime = 0;
   if (__builtin_sub_overflow(claims.exp, claims.iat, &lifetime) || lifetime < 0 ||
-      lifetime > kAccessTokenSeconds) {
+      lifetime > max_lifetime_seconds) {
     return invalid_token();
   }
   // A token issued in the future was not issued by a clock we agree with.
@@ -142,20 +143,22 @@ Result<AccessClaims> verify_access_token(const Ed25519Key& key, std::string_view
   return claims;
 }
 
-Result<JwtSigner> JwtSigner::load(const std::string& private_key_path) {
+Result<JwtSigner> JwtSigner::load(const std::string& private_key_path,
+                                  std::int64_t lifetime_seconds) {
   Result<Ed25519Key> key = Ed25519Key::load_private_pem(private_key_path);
   if (!key.is_ok()) {
     return Status(Code::kFailedPrecondition, "JWT_PRIVATE_KEY_PATH: " + key.status().describe());
   }
-  return JwtSigner(std::move(key).value());
+  return JwtSigner(std::move(key).value(), lifetime_seconds);
 }
 
-Result<JwtVerifier> JwtVerifier::load(const std::string& public_key_path) {
+Result<JwtVerifier> JwtVerifier::load(const std::string& public_key_path,
+                                      std::int64_t lifetime_seconds) {
   Result<Ed25519Key> key = Ed25519Key::load_public_pem(public_key_path);
   if (!key.is_ok()) {
     return Status(Code::kFailedPrecondition, "JWT_PUBLIC_KEY_PATH: " + key.status().describe());
   }
-  return JwtVerifier(std::move(key).value());
+  return JwtVerifier(std::move(key).value(), lifetime_seconds);
 }
 
 }  // namespace chatalot

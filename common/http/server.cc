@@ -331,6 +331,28 @@ class Listener {
   Throttle log_;
 };
 
+// Connections from addresses FASTCGI_ALLOWED_ADDRESSES does not list: counted, and logged at
+// most once per kLogInterval (a scan or a flood could repeat them).
+class RefusedPeers {
+ public:
+  void refuse(const sockaddr* peer, socklen_t length) {
+    const std::int64_t since = unlogged_.fetch_add(1) + 1;
+    total_.fetch_add(1);
+    if (log_.allow(Clock::now())) {
+      unlogged_.fetch_sub(since);
+      log_error("refused a FastCGI connection from " + peer_text(peer, length) +
+                ": not in FASTCGI_ALLOWED_ADDRESSES (" + std::to_string(since) +
+                " refused since the last such line)");
+    }
+  }
+  std::int64_t total() const { return total_.load(); }
+
+ private:
+  std::atomic<std::int64_t> unlogged_{0};
+  std::atomic<std::int64_t> total_{0};
+  Throttle log_;
+};
+
 struct Loop {
   int ep;
   int request_timeout_ms;
@@ -340,6 +362,8 @@ struct Loop {
   Connections& connections;
   Listener& listener;
   Throttle& full_log;
+  const AddressList& allowed_peers;
+  RefusedPeers& refused_peers;
   std::atomic<bool>& exiting;  // set once the stop is over: workers return
   bool stopping() const { return g_stopping.load(); }
 };
@@ -407,11 +431,22 @@ void serve_slot(const Loop& loop, std::uint32_t slot, Worker& worker) {
 
 void accept_one(const Loop& loop, Worker& worker) {
   if (loop.stopping()) return;
-  const int fd = ::accept4(loop.listener.fd(), nullptr, nullptr, SOCK_CLOEXEC);
+  sockaddr_storage peer{};
+  socklen_t peer_length = sizeof peer;
+  const int fd =
+      ::accept4(loop.listener.fd(), reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_CLOEXEC);
   if (fd < 0) {
     if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
       loop.listener.pause(errno);
     }
+    return;
+  }
+  if (!loop.allowed_peers.allows(reinterpret_cast<const sockaddr*>(&peer), peer_length)) {
+    // A reset, not a FIN: the peer learns at once, and no TIME_WAIT is left here.
+    const linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(fd);
+    loop.refused_peers.refuse(reinterpret_cast<const sockaddr*>(&peer), peer_length);
     return;
   }
   auto conn = std::make_unique<FcgiConnection>(fd, loop.request_timeout_ms, loop.max_connections);
@@ -482,7 +517,7 @@ Response dispatch(Worker& worker, const Request& request) {
 
 ServeOptions serve_options(const Config& config) {
   return {config.worker_threads, config.request_timeout_ms, config.idle_timeout_ms,
-          config.max_connections};
+          config.max_connections, config.fastcgi_allowed_addresses};
 }
 
 int connection_limit(int threads, int max_connections) {
@@ -531,6 +566,7 @@ int serve(int listen_fd, const ServeOptions& options, const Endpoint& endpoint) 
   }
   std::atomic<bool> exiting{false};
   Throttle full_log;
+  RefusedPeers refused_peers;
   const Loop loop{ep,
                   options.request_timeout_ms,
                   std::chrono::milliseconds(options.idle_timeout_ms),
@@ -539,6 +575,8 @@ int serve(int listen_fd, const ServeOptions& options, const Endpoint& endpoint) 
                   connections,
                   listener,
                   full_log,
+                  options.allowed_peers,
+                  refused_peers,
                   exiting};
   std::vector<std::thread> pool;
   pool.reserve(static_cast<std::size_t>(options.threads));
@@ -559,9 +597,13 @@ int serve(int listen_fd, const ServeOptions& options, const Endpoint& endpoint) 
   g_wake_read = -1;
   ::close(pipe_fds[0]);
   ::close(pipe_fds[1]);
+  const std::int64_t refused = refused_peers.total();
   log_info("stopped: every accepted request was answered" +
            (abandoned > 0 ? "; " + std::to_string(abandoned) + " incomplete one(s) abandoned"
-                          : std::string()));
+                          : std::string()) +
+           (refused > 0 ? "; " + std::to_string(refused) +
+                              " connection(s) from addresses not allowed refused"
+                        : std::string()));
   return 0;
 }
 
@@ -614,10 +656,14 @@ int run_main(int argc, char** argv, const char* name, unsigned needs,
     std::fprintf(stderr, "%s: %s\n", name, fd.status().describe().c_str());
     return 1;
   }
-  log_info(std::string(name) + " started: registration_mode=" +
-           std::string(to_string(config->registration_mode)) +
+  log_info(std::string(name) +
+           " started: registration_mode=" + std::string(to_string(config->registration_mode)) +
            " threads=" + std::to_string(config->worker_threads) + " max_connections=" +
-           std::to_string(connection_limit(config->worker_threads, config->max_connections)));
+           std::to_string(connection_limit(config->worker_threads, config->max_connections)) +
+           " allowed_peers=" +
+           (config->fastcgi_allowed_addresses.allows_any()
+                ? std::string("any")
+                : config->fastcgi_allowed_addresses.to_string()));
   return serve(*fd, serve_options(*config), *endpoint);
 }
 

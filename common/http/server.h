@@ -10,6 +10,8 @@
 // past their request's deadline or idle for IDLE_TIMEOUT_MS, and puts the listening socket back
 // after a pause for descriptor exhaustion. The table holds at most connection_limit()
 // connections; at the limit a new connection replaces the parked one that has waited longest.
+// A TCP peer whose address is not allowed (ServeOptions::allowed_peers) is reset at accept:
+// nothing it sent is read. Such refusals are counted and logged at most once a second.
 //
 // Ownership: a connection is always in exactly one place, and its slot's atomic state says
 // which: parked in the epoll set (only then may the sweeper close it), in one worker's hands,
@@ -68,6 +70,8 @@ struct ServeOptions {
   int request_timeout_ms;  // REQUEST_TIMEOUT_MS: one deadline per request, from its first byte
   int idle_timeout_ms;     // IDLE_TIMEOUT_MS: a kept connection with no request begun
   int max_connections;     // MAX_CONNECTIONS: 0 for as many as the descriptor limit allows
+  // FASTCGI_ALLOWED_ADDRESSES: a TCP peer not in it is reset at accept, never read; empty: any.
+  AddressList allowed_peers = {};
 };
 ServeOptions serve_options(const Config& config);
 

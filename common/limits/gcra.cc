@@ -2,11 +2,12 @@
 
 #include <openssl/evp.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 
 #include "core/log.h"
 #include "core/text.h"
+#include "limits/cluster.h"
 
 namespace chatalot {
 namespace {
@@ -51,40 +52,37 @@ const std::string& script_sha() {
 
 }  // namespace
 
+RedisLimiter::RedisLimiter(const RedisTarget& target, int timeout_ms, bool fail_open)
+    : route_(target.cluster_seeds.empty()
+                 ? std::unique_ptr<KeyRoute>(std::make_unique<SingleRoute>(target, timeout_ms))
+                 : std::make_unique<ClusterRoute>(target, timeout_ms)),
+      fail_open_(fail_open) {}
+
 Status RedisLimiter::failed(const Status& s) {
-  conn_.reset();  // reopened on the next call: Redis coming back needs no restart
   if (!fail_open_) return s;
   log_error("rate limit skipped (RATE_LIMIT_FAIL_OPEN): " + s.detail());
   return Status::ok();
 }
 
-Status RedisLimiter::connect() {
-  if (conn_ && !conn_->still_open()) conn_.reset();
-  if (conn_) return Status::ok();
-  Result<RedisConnection> opened = RedisConnection::open(target_, timeout_ms_);
-  if (!opened.is_ok()) return opened.status();
-  conn_.emplace(std::move(opened).value());
-  return Status::ok();
-}
-
 Result<long long> RedisLimiter::count(const std::string& key) {
-  Status s = connect();
-  Result<long long> n = s.is_ok() ? conn_->incr(key) : Result<long long>(s);
-  if (!n.is_ok()) conn_.reset();
-  return n;
+  Result<RedisReply> reply = route_->run({key, {"INCR", key}, {}});
+  if (!reply.is_ok()) return reply.status();
+  return integer(**reply);
 }
 
 Status RedisLimiter::apply(const std::string& key, const RateLimit& limit, LimitMode mode) {
-  if (Status s = connect(); !s.is_ok()) return failed(s);
   const double interval_ms = 1000.0 / limit.per_second;
-  Result<std::vector<long long>> reply = conn_->eval(
-      kGcraScript, script_sha(), key,
-      {std::to_string(interval_ms), std::to_string(limit.burst),
-       mode == LimitMode::kRefund ? "-1" : "1", mode == LimitMode::kPeek ? "0" : "1"});
+  Result<RedisReply> reply = route_->run(
+      {key,
+       {"EVALSHA", script_sha(), "1", key, std::to_string(interval_ms), std::to_string(limit.burst),
+        mode == LimitMode::kRefund ? "-1" : "1", mode == LimitMode::kPeek ? "0" : "1"},
+       kGcraScript});
   if (!reply.is_ok()) return failed(reply.status());
-  if (reply->size() != 2) return failed(unavailable("Redis: bad script reply"));
-  if ((*reply)[0] == 1) return Status::ok();
-  const auto seconds = static_cast<int>(std::max(1LL, ((*reply)[1] + 999) / 1000));
+  Result<std::vector<long long>> values = integer_array(**reply);
+  if (!values.is_ok()) return failed(values.status());
+  if (values->size() != 2) return failed(unavailable("Redis: bad script reply"));
+  if ((*values)[0] == 1) return Status::ok();
+  const auto seconds = static_cast<int>(std::max(1LL, ((*values)[1] + 999) / 1000));
   return Status(Code::kResourceExhausted, Msg::kRateLimited).with_retry_after(seconds);
 }
 

@@ -5,11 +5,12 @@
 // from Redis itself (no clock skew between hosts), so it also works on Redis Cluster. A take
 // can be undone (refund) or only tried (peek).
 //
-// A RedisLimiter belongs to one worker thread: it owns that thread's Redis connection, opened
-// on first use and replaced after a failure, so Redis coming back needs no restart.
+// A RedisLimiter belongs to one worker thread: it owns that thread's route to Redis (one
+// server, or the masters of a Redis Cluster, cluster.h) and its connections, opened on first use
+// and replaced after a failure, so Redis coming back needs no restart.
 #pragma once
 
-#include <optional>
+#include <memory>
 #include <string>
 
 #include "core/ports.h"
@@ -19,22 +20,18 @@ namespace chatalot {
 
 class RedisLimiter final : public Limiter {
  public:
-  // fail_open: when Redis cannot answer, allow (and log) instead of kUnavailable.
-  RedisLimiter(RedisTarget target, int timeout_ms, bool fail_open)
-      : target_(std::move(target)), timeout_ms_(timeout_ms), fail_open_(fail_open) {}
+  // A cluster when target has cluster seeds. fail_open: when Redis cannot answer, allow (and
+  // log) instead of kUnavailable.
+  RedisLimiter(const RedisTarget& target, int timeout_ms, bool fail_open);
 
   Status apply(const std::string& key, const RateLimit& limit, LimitMode mode) override;
   Result<long long> count(const std::string& key) override;
 
  private:
   Status failed(const Status& s);
-  // This thread's connection, opened when there is none or the server closed it.
-  Status connect();
 
-  RedisTarget target_;
-  int timeout_ms_;
+  std::unique_ptr<KeyRoute> route_;
   bool fail_open_;
-  std::optional<RedisConnection> conn_;
 };
 
 }  // namespace chatalot

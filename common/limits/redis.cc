@@ -3,29 +3,25 @@
 #include <hiredis/hiredis.h>
 #include <poll.h>
 
+#include <algorithm>
 
 #include "core/text.h"
 
 namespace chatalot {
 namespace {
 
-struct FreeReply {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, FreeReply>;
-
 Status redis_failure(const std::string& what) { return unavailable("Redis: " + what); }
 
 timeval to_timeval(int ms) { return {ms / 1000, (ms % 1000) * 1000}; }
 
-Reply command(redisContext* c, const std::vector<std::string>& argv) {
+RedisReply send(redisContext* c, const std::vector<std::string>& argv) {
   std::vector<const char*> ptrs;
   std::vector<std::size_t> lens;
   for (const std::string& a : argv) {
     ptrs.push_back(a.data());
     lens.push_back(a.size());
   }
-  return Reply(static_cast<redisReply*>(
+  return RedisReply(static_cast<redisReply*>(
       redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data())));
 }
 
@@ -35,11 +31,48 @@ bool parse_int(std::string_view text, int* out) {
   return n.has_value();
 }
 
+// host[:port] or [IPv6][:port]; the port, when given, 1-65535.
+bool parse_host_port(std::string_view text, RedisNode* node) {
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return false;
+      port = text.substr(close + 2);
+    }
+    text = text.substr(1, close - 1);
+  } else if (const std::size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+    port = text.substr(colon + 1);
+    text = text.substr(0, colon);
+  }
+  if (!port.empty() && (!parse_int(port, &node->port) || node->port < 1 || node->port > 65535)) {
+    return false;
+  }
+  if (text.empty()) return false;
+  node->host = std::string(text);
+  return true;
+}
+
+// [[user]:password@]: the credentials, taken off the front of rest.
+void take_user_info(std::string& rest, RedisTarget* t) {
+  const std::size_t at = rest.rfind('@');
+  if (at == std::string::npos) return;
+  const std::string userinfo = rest.substr(0, at);
+  const std::size_t colon = userinfo.find(':');
+  t->user = userinfo.substr(0, colon);
+  if (colon != std::string::npos) t->password = userinfo.substr(colon + 1);
+  rest = rest.substr(at + 1);
+}
+
 }  // namespace
 
 Result<RedisTarget> parse_redis_url(const std::string& url) {
   RedisTarget t;
-  const Status bad(Code::kFailedPrecondition, "REDIS_URL is not redis://host:port[/db] or unix:///path");
+  const Status bad(
+      Code::kFailedPrecondition,
+      "REDIS_URL is not redis://host:port[/db], redis+cluster://host:port[,host:port...]"
+      " or unix:///path");
   if (url.rfind("unix://", 0) == 0) {
     std::string rest = url.substr(7);
     if (const std::size_t q = rest.find("?db="); q != std::string::npos) {
@@ -50,36 +83,59 @@ Result<RedisTarget> parse_redis_url(const std::string& url) {
     t.unix_path = rest;
     return t;
   }
+  if (url.rfind("redis+cluster://", 0) == 0) {
+    std::string rest = url.substr(16);
+    take_user_info(rest, &t);
+    for (std::size_t start = 0; start <= rest.size();) {
+      const std::size_t comma = std::min(rest.find(',', start), rest.size());
+      RedisNode seed;
+      if (!parse_host_port(std::string_view(rest).substr(start, comma - start), &seed) ||
+          seed.host.find('/') != std::string::npos) {
+        return bad;
+      }
+      t.cluster_seeds.push_back(std::move(seed));
+      start = comma + 1;
+    }
+    return t;
+  }
   if (url.rfind("redis://", 0) != 0) return bad;
   std::string rest = url.substr(8);
-  if (const std::size_t at = rest.rfind('@'); at != std::string::npos) {
-    const std::string userinfo = rest.substr(0, at);
-    const std::size_t colon = userinfo.find(':');
-    t.user = userinfo.substr(0, colon);
-    if (colon != std::string::npos) t.password = userinfo.substr(colon + 1);
-    rest = rest.substr(at + 1);
-  }
+  take_user_info(rest, &t);
   if (const std::size_t slash = rest.find('/'); slash != std::string::npos) {
     if (slash + 1 < rest.size() && !parse_int(rest.substr(slash + 1), &t.db)) return bad;
     rest = rest.substr(0, slash);
   }
-  std::string port;
-  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
-    const std::size_t close = rest.find(']');
-    if (close == std::string::npos) return bad;
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return bad;
-      port = rest.substr(close + 2);
-    }
-    rest = rest.substr(1, close - 1);
-  } else if (const std::size_t colon = rest.rfind(':'); colon != std::string::npos) {
-    port = rest.substr(colon + 1);
-    rest = rest.substr(0, colon);
-  }
-  if (!port.empty() && !parse_int(port, &t.port)) return bad;
-  if (rest.empty()) return bad;
-  t.host = rest;
+  RedisNode node;
+  if (!parse_host_port(rest, &node)) return bad;
+  t.host = std::move(node.host);
+  t.port = node.port;
   return t;
+}
+
+void RedisReplyFree::operator()(redisReply* r) const { freeReplyObject(r); }
+
+std::string_view error_text(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ERROR) return {};
+  return {reply.str, reply.len};
+}
+
+Result<std::vector<long long>> integer_array(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_ERROR) return redis_failure(std::string(error_text(reply)));
+  if (reply.type != REDIS_REPLY_ARRAY) return redis_failure("unexpected script reply");
+  std::vector<long long> out;
+  for (std::size_t i = 0; i < reply.elements; ++i) {
+    if (reply.element[i]->type != REDIS_REPLY_INTEGER) {
+      return redis_failure("unexpected script reply");
+    }
+    out.push_back(reply.element[i]->integer);
+  }
+  return out;
+}
+
+Result<long long> integer(const redisReply& reply) {
+  if (reply.type == REDIS_REPLY_ERROR) return redis_failure(std::string(error_text(reply)));
+  if (reply.type != REDIS_REPLY_INTEGER) return redis_failure("unexpected integer reply");
+  return reply.integer;
 }
 
 void RedisConnection::Free::operator()(redisContext* c) const { redisFree(c); }
@@ -94,7 +150,7 @@ Result<RedisConnection> RedisConnection::open(const RedisTarget& target, int tim
   if (raw->err != 0) return redis_failure(std::string("cannot connect: ") + raw->errstr);
   if (redisSetTimeout(raw, tv) != REDIS_OK) return redis_failure("cannot set the timeout");
   const auto ok = [&](const std::vector<std::string>& argv) -> Status {
-    const Reply r = command(raw, argv);
+    const RedisReply r = send(raw, argv);
     if (r == nullptr) return redis_failure(raw->errstr);
     if (r->type == REDIS_REPLY_ERROR) return redis_failure(std::string(r->str, r->len));
     return Status::ok();
@@ -115,35 +171,42 @@ bool RedisConnection::still_open() const {
   return ctx_->err == 0 && ::poll(&pfd, 1, 0) == 0;
 }
 
-Result<std::vector<long long>> RedisConnection::eval(const std::string& script,
-                                                     const std::string& sha, const std::string& key,
-                                                     const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"EVALSHA", sha, "1", key};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Reply r = command(ctx_.get(), argv);
-  // Not loaded on this server yet (first use, restart, failover): EVAL loads and runs it.
-  if (r != nullptr && r->type == REDIS_REPLY_ERROR &&
-      std::string_view(r->str, r->len).substr(0, 8) == "NOSCRIPT") {
-    argv[0] = "EVAL";
-    argv[1] = script;
-    r = command(ctx_.get(), argv);
-  }
+Result<RedisReply> RedisConnection::call(const std::vector<std::string>& argv) {
+  RedisReply r = send(ctx_.get(), argv);
   if (r == nullptr) return redis_failure(ctx_->errstr);
-  if (r->type == REDIS_REPLY_ERROR) return redis_failure(std::string(r->str, r->len));
-  if (r->type != REDIS_REPLY_ARRAY) return redis_failure("unexpected script reply");
-  std::vector<long long> out;
-  for (std::size_t i = 0; i < r->elements; ++i) {
-    if (r->element[i]->type != REDIS_REPLY_INTEGER) return redis_failure("unexpected script reply");
-    out.push_back(r->element[i]->integer);
-  }
-  return out;
+  return r;
 }
 
-Result<long long> RedisConnection::incr(const std::string& key) {
-  const Reply r = command(ctx_.get(), {"INCR", key});
-  if (r == nullptr) return redis_failure(ctx_->errstr);
-  if (r->type != REDIS_REPLY_INTEGER) return redis_failure("unexpected INCR reply");
-  return r->integer;
+Result<RedisReply> RedisConnection::run(const KeyCommand& command, bool asking) {
+  // ASKING holds for the one command after it, so it goes again before a reloading EVAL.
+  const auto sent = [&](const std::vector<std::string>& argv) -> Result<RedisReply> {
+    if (asking) {
+      Result<RedisReply> a = call({"ASKING"});
+      if (!a.is_ok() || !error_text(**a).empty()) return a;
+    }
+    return call(argv);
+  };
+  Result<RedisReply> r = sent(command.argv);
+  // Not loaded on this server yet (first use, restart, failover): EVAL loads and runs it.
+  if (r.is_ok() && !command.script.empty() && error_text(**r).starts_with("NOSCRIPT")) {
+    std::vector<std::string> argv = command.argv;
+    argv[0] = "EVAL";
+    argv[1] = command.script;
+    r = sent(argv);
+  }
+  return r;
+}
+
+Result<RedisReply> SingleRoute::run(const KeyCommand& command) {
+  if (conn_ && !conn_->still_open()) conn_.reset();
+  if (!conn_) {
+    Result<RedisConnection> opened = RedisConnection::open(target_, timeout_ms_);
+    if (!opened.is_ok()) return opened.status();
+    conn_.emplace(std::move(opened).value());
+  }
+  Result<RedisReply> reply = conn_->run(command);
+  if (!reply.is_ok()) conn_.reset();  // reopened on the next call
+  return reply;
 }
 
 }  // namespace chatalot

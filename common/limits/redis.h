@@ -1,21 +1,35 @@
 // Redis over hiredis: a connection with short connect and command timeouts, owned by one
-// thread, and a script runner that loads a Lua script once, calls it by SHA and reloads it on
-// NOSCRIPT (after a Redis restart or failover). Commands go as argument vectors with explicit
-// lengths. Errors are values: kUnavailable for anything Redis-side (unreachable, timeout,
-// error reply); the connection is then dropped and reopened on the next call.
+// thread; commands on one key (a script called by SHA and reloaded on NOSCRIPT after a restart
+// or failover, or a plain command); and the KeyRoute that says which server a key's command
+// goes to: SingleRoute here (one server), ClusterRoute in cluster.h (a Redis Cluster). Commands
+// go as argument vectors with explicit lengths. Errors are values: kUnavailable when Redis
+// cannot answer (unreachable, timeout); a route then drops the connection and reopens it on its
+// next call, so Redis coming back needs no restart. Nothing here is shared between threads.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
 
 struct redisContext;
+struct redisReply;
 
 namespace chatalot {
 
-// redis://[[user]:password@]host[:port][/db] or unix:///path/to.sock[?db=N]
+// One server's TCP address.
+struct RedisNode {
+  std::string host;
+  int port = 6379;
+  bool operator==(const RedisNode&) const = default;
+};
+
+// redis://[[user]:password@]host[:port][/db], unix:///path/to.sock[?db=N], or
+// redis+cluster://[[user]:password@]host[:port][,host[:port]...]: seed nodes of a Redis Cluster
+// (any reachable one gives the slot map; a cluster has database 0 only).
 struct RedisTarget {
   std::string host;
   int port = 6379;
@@ -23,23 +37,48 @@ struct RedisTarget {
   std::string user;
   std::string password;
   int db = 0;
+  std::vector<RedisNode> cluster_seeds;  // not empty: a cluster (host, port and db unused)
 };
 Result<RedisTarget> parse_redis_url(const std::string& url);
 
+struct RedisReplyFree {
+  void operator()(redisReply* r) const;
+};
+// A reply of the server, owned.
+using RedisReply = std::unique_ptr<redisReply, RedisReplyFree>;
+
+// A command on one key: argv holds the key among its arguments; `key` says where it goes.
+// For a script, argv is EVALSHA sha 1 key ARGV... and `script` its text, run by EVAL when the
+// server answers NOSCRIPT.
+struct KeyCommand {
+  std::string key;
+  std::vector<std::string> argv;
+  std::string script;
+};
+
+// The text of an error reply ("MOVED 12 h:p", "NOSCRIPT ..."); empty for any other reply.
+std::string_view error_text(const redisReply& reply);
+// A script's array of integers, or INCR's integer; kUnavailable naming an error reply or any
+// other shape.
+Result<std::vector<long long>> integer_array(const redisReply& reply);
+Result<long long> integer(const redisReply& reply);
+
 class RedisConnection {
  public:
+  // target's server (host and port, or unix_path), authenticated and on its database.
   static Result<RedisConnection> open(const RedisTarget& target, int timeout_ms);
 
   // An idle connection has nothing to read unless the server closed it (a restart, say): checked
   // without blocking before reuse, so a stale connection is replaced rather than failing a request.
   bool still_open() const;
 
-  // Runs the script with one key and the arguments; returns the integer array it answers.
-  Result<std::vector<long long>> eval(const std::string& script, const std::string& sha,
-                                      const std::string& key, const std::vector<std::string>& args);
+  // One command. The server's error replies are replies, for the caller to read (MOVED, ASK,
+  // CLUSTERDOWN); kUnavailable only when the connection failed, which then must be dropped.
+  Result<RedisReply> call(const std::vector<std::string>& argv);
 
-  // INCR of one key; its new value.
-  Result<long long> incr(const std::string& key);
+  // The command on one key, EVAL in place of an EVALSHA that met NOSCRIPT. asking: each send is
+  // preceded by ASKING (a cluster slot this node is importing, after an ASK redirect).
+  Result<RedisReply> run(const KeyCommand& command, bool asking = false);
 
  private:
   struct Free {
@@ -47,6 +86,28 @@ class RedisConnection {
   };
   explicit RedisConnection(redisContext* c) : ctx_(c) {}
   std::unique_ptr<redisContext, Free> ctx_;
+};
+
+// Where the command of a key goes, and over which connection. Owned by one thread.
+class KeyRoute {
+ public:
+  virtual ~KeyRoute() = default;
+  // The reply of the server that holds the key (an error reply included); kUnavailable when no
+  // server can answer now.
+  virtual Result<RedisReply> run(const KeyCommand& command) = 0;
+};
+
+// One Redis server, over one connection opened on first use and replaced after a failure.
+class SingleRoute final : public KeyRoute {
+ public:
+  SingleRoute(RedisTarget target, int timeout_ms)
+      : target_(std::move(target)), timeout_ms_(timeout_ms) {}
+  Result<RedisReply> run(const KeyCommand& command) override;
+
+ private:
+  RedisTarget target_;
+  int timeout_ms_;
+  std::optional<RedisConnection> conn_;
 };
 
 }  // namespace chatalot

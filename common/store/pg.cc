@@ -89,22 +89,40 @@ std::optional<std::int64_t> PgResult::int64(int row, int col) const {
 
 void PgConnection::Finish::operator()(PGconn* c) const { PQfinish(c); }
 
-Result<PgConnection> PgConnection::open(const std::string& url, int statement_timeout_ms,
-                                        bool prepare) {
+Result<PgConnection> PgConnection::connect(const std::string& url, bool prepare,
+                                           std::string begin_sql) {
   // Keywords before the expanded URL are defaults the URL may override.
   const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
   const char* values[] = {"3", "chatalot", url.c_str(), nullptr};
-  PgConnection conn(PQconnectdbParams(keys, values, 1), prepare);
+  PgConnection conn(PQconnectdbParams(keys, values, 1), prepare, std::move(begin_sql));
   if (conn.conn_ == nullptr || PQstatus(conn.conn_.get()) != CONNECTION_OK) {
     return unavailable("cannot connect to PostgreSQL: " + one_line(PQerrorMessage(conn.conn_.get())));
   }
   PQsetNoticeProcessor(
       conn.conn_.get(),
       [](void*, const char* message) { log_info("PostgreSQL: " + one_line(message)); }, nullptr);
-  Result<PgResult> set = conn.exec(Sql::kSetStatementTimeout,
-                                   {PgParam::text(std::to_string(statement_timeout_ms))});
+  return conn;
+}
+
+Result<PgConnection> PgConnection::open(const PgOptions& options) {
+  if (options.transaction_pooling) {
+    // The timeout is ours (an integer from the configuration), not a client's text.
+    return connect(options.url, false,
+                   options.statement_timeout_ms > 0
+                       ? "BEGIN; SET LOCAL statement_timeout = " +
+                             std::to_string(options.statement_timeout_ms)
+                       : "");
+  }
+  Result<PgConnection> conn = connect(options.url, true, "");
+  if (!conn.is_ok()) return conn;
+  Result<PgResult> set = conn->exec(Sql::kSetStatementTimeout,
+                                    {PgParam::text(std::to_string(options.statement_timeout_ms))});
   if (!set.is_ok()) return set.status();
   return conn;
+}
+
+Result<PgConnection> PgConnection::open_once(const std::string& url) {
+  return connect(url, false, "");
 }
 
 Status PgConnection::failure(const PGresult* result, const char* what) const {
@@ -160,6 +178,14 @@ Status PgConnection::exec_script(const std::string& sql) {
   return failure(result.result_.get(), "script");
 }
 
+Status PgConnection::begin() {
+  if (begin_sql_.empty()) return exec(Sql::kBegin).status_or_ok();
+  Status s = exec_script(begin_sql_);
+  // BEGIN may have run and the SET failed: end the failed transaction.
+  if (!s.is_ok() && healthy()) (void)exec(Sql::kRollback).is_ok();
+  return s;
+}
+
 bool PgConnection::healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
 
 // An idle connection has nothing to read unless the server is saying goodbye (a notice, then
@@ -175,11 +201,8 @@ bool PgConnection::alive() {
 }
 
 Transaction::Transaction(PgConnection& conn) : conn_(conn) {
-  Result<PgResult> r = conn_.exec(Sql::kBegin);
-  if (!r.is_ok()) {
-    begin_ = r.status();
-    done_ = true;
-  }
+  begin_ = conn_.begin();
+  done_ = !begin_.is_ok();
 }
 
 Transaction::~Transaction() {
@@ -195,7 +218,7 @@ Status Transaction::commit() {
 Result<PgConnection*> PgLink::connection() {
   if (conn_ && conn_->alive()) return &*conn_;
   conn_.reset();
-  Result<PgConnection> opened = PgConnection::open(url_, statement_timeout_ms_);
+  Result<PgConnection> opened = PgConnection::open(options_);
   Status s = opened.is_ok() ? check_schema_version(*opened) : opened.status();
   if (!s.is_ok()) return unavailable(s.describe());
   conn_.emplace(std::move(opened).value());

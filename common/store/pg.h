@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/pg_options.h"
 #include "store/statements.h"
 
 typedef struct pg_conn PGconn;      // NOLINT(modernize-use-using): libpq's own declarations
@@ -84,11 +85,13 @@ class PgResult {
 
 class PgConnection {
  public:
-  // Connects (connect_timeout 3 s unless the URL sets one) and sets statement_timeout (0: none).
-  // prepare: run each statement as a named prepared statement of this connection (prepared on
-  // first use); otherwise as an unnamed parameterised one.
-  static Result<PgConnection> open(const std::string& url, int statement_timeout_ms,
-                                   bool prepare = true);
+  // Connects (connect_timeout 3 s unless the URL sets one). Without transaction pooling, each
+  // statement runs as a named prepared statement of this connection (prepared on first use) and
+  // statement_timeout is set for the session (0: none); with it, see PgOptions.
+  static Result<PgConnection> open(const PgOptions& options);
+  // For a statement or script that runs once (the operator's CLI): unnamed statements, no
+  // statement_timeout, no session state.
+  static Result<PgConnection> open_once(const std::string& url);
 
   // A statement of the registry with parameters of exactly its declared types.
   Result<PgResult> exec(Sql id, std::span<const PgParam> params = {});
@@ -97,6 +100,8 @@ class PgConnection {
   }
   // SQL text that may hold several statements, without parameters: migration files only.
   Status exec_script(const std::string& sql);
+  // BEGIN, with SET LOCAL statement_timeout in the same round trip under transaction pooling.
+  Status begin();
   bool healthy() const;
   // healthy(), and not closed by the server meanwhile (checked without blocking).
   bool alive();
@@ -105,10 +110,13 @@ class PgConnection {
   struct Finish {
     void operator()(PGconn* c) const;
   };
-  explicit PgConnection(PGconn* conn, bool prepare) : conn_(conn), prepare_(prepare) {}
+  PgConnection(PGconn* conn, bool prepare, std::string begin_sql)
+      : conn_(conn), prepare_(prepare), begin_sql_(std::move(begin_sql)) {}
+  static Result<PgConnection> connect(const std::string& url, bool prepare, std::string begin_sql);
   Status failure(const PGresult* result, const char* what) const;
   std::unique_ptr<PGconn, Finish> conn_;
   bool prepare_;
+  std::string begin_sql_;  // "" for the registry's BEGIN
   std::bitset<static_cast<std::size_t>(Sql::kCount)> prepared_;
 };
 
@@ -140,14 +148,12 @@ class Transaction {
 // replaced when it broke. Owned by that thread (not thread-safe).
 class PgLink {
  public:
-  PgLink(std::string url, int statement_timeout_ms)
-      : url_(std::move(url)), statement_timeout_ms_(statement_timeout_ms) {}
+  explicit PgLink(PgOptions options) : options_(std::move(options)) {}
   // kUnavailable when PostgreSQL cannot be reached or its schema does not match.
   Result<PgConnection*> connection();
 
  private:
-  std::string url_;
-  int statement_timeout_ms_;
+  PgOptions options_;
   std::optional<PgConnection> conn_;
 };
 

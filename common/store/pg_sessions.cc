@@ -86,7 +86,8 @@ Result<std::string> PgSessionStore::start(
       Sql::kStartSession,
       {PgParam::uuid(s.user_id), PgParam::text(sha256_hex(s.refresh_token)),
        PgParam::nullable_text(s.origin.device_name), PgParam::nullable_text(s.origin.ip_address),
-       PgParam::nullable_text(s.rehashed_password), text_or_null(s.request_id)});
+       PgParam::nullable_text(s.rehashed_password), text_or_null(s.request_id),
+       PgParam::int4(session_days_)});
   if (!row.is_ok()) return row.status();
   std::string session_id = row->text(0, 0);
   CHATALOT_RETURN_IF_ERROR(before_commit(session_id));
@@ -122,7 +123,8 @@ Result<SessionStore::Rotated> PgSessionStore::rotate(
   Result<PgResult> rotated =
       db.exec(Sql::kRotateRefreshToken, {PgParam::uuid(t.id), PgParam::uuid(t.session_id),
                                          PgParam::uuid(t.subject.user_id),
-                                         PgParam::text(sha256_hex(next_token))});
+                                         PgParam::text(sha256_hex(next_token)),
+                                         PgParam::int4(session_days_)});
   if (!rotated.is_ok()) return rotated.status();
   CHATALOT_RETURN_IF_ERROR(before_commit(t.subject));
   CHATALOT_RETURN_IF_ERROR(tx.commit());

@@ -14,7 +14,8 @@ namespace chatalot {
 
 class PgSessionStore final : public SessionStore {
  public:
-  explicit PgSessionStore(PgLink& link) : link_(link) {}
+  // session_days: SESSION_DAYS, how long a session lasts after its start or last refresh.
+  PgSessionStore(PgLink& link, int session_days) : link_(link), session_days_(session_days) {}
   Result<std::optional<Account>> find_by_username(std::string_view username) override;
   Result<std::optional<Account>> find_by_id(std::string_view user_id) override;
   Result<std::string> start(const NewSession& session,
@@ -39,6 +40,7 @@ class PgSessionStore final : public SessionStore {
 
  private:
   PgLink& link_;
+  int session_days_;
 };
 
 class PgKeyStore final : public KeyStore {

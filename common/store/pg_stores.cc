@@ -41,7 +41,8 @@ Result<PgResult> insert_keys(PgConnection& db, std::string_view user_id, const K
 namespace {
 
 // Every statement of a registration after the user row; the caller commits.
-Status write_account(PgConnection& db, const NewAccount& a, CreatedAccount& created) {
+Status write_account(PgConnection& db, const NewAccount& a, int session_days,
+                     CreatedAccount& created) {
   Result<PgResult> keys = insert_keys(db, created.id, a.input);
   if (!keys.is_ok()) return keys.status();
   if (a.invite_code) {
@@ -59,7 +60,7 @@ Status write_account(PgConnection& db, const NewAccount& a, CreatedAccount& crea
       {PgParam::uuid(created.id), PgParam::text(sha256_hex(a.refresh_token)),
        PgParam::nullable_uuid(created.invite_id), PgParam::boolean(created.is_owner),
        text_or_null(a.request_id), PgParam::nullable_text(a.origin.device_name),
-       PgParam::nullable_text(a.origin.ip_address)});
+       PgParam::nullable_text(a.origin.ip_address), PgParam::int4(session_days)});
   if (!finished.is_ok()) return finished.status();
   created.session_id = finished->text(0, 0);
   return Status::ok();
@@ -103,7 +104,7 @@ Result<CreatedAccount> PgAccountStore::create(
        PgParam::text(a.input.display_name), PgParam::text(sha256_hex(a.recovery_code))});
   if (!user.is_ok()) return conflict_for(user.status());
   CreatedAccount created{user->text(0, 0), user->text(0, 1), false, std::nullopt, ""};
-  CHATALOT_RETURN_IF_ERROR(write_account(db, a, created));
+  CHATALOT_RETURN_IF_ERROR(write_account(db, a, session_days_, created));
   CHATALOT_RETURN_IF_ERROR(before_commit(created));
   if (Status s = tx.commit(); !s.is_ok()) return conflict_for(s);
   return created;

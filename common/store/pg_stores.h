@@ -17,7 +17,8 @@ Result<PgResult> insert_keys(PgConnection& db, std::string_view user_id, const K
 
 class PgAccountStore final : public AccountStore {
  public:
-  explicit PgAccountStore(PgLink& link) : link_(link) {}
+  // session_days: SESSION_DAYS, the first session's lifetime.
+  PgAccountStore(PgLink& link, int session_days) : link_(link), session_days_(session_days) {}
   Result<Taken> taken(std::string_view username, std::string_view email) override;
   Result<CreatedAccount> create(
       const NewAccount& account,
@@ -26,6 +27,7 @@ class PgAccountStore final : public AccountStore {
 
  private:
   PgLink& link_;
+  int session_days_;
 };
 
 class PgInviteStore final : public InviteStore {

@@ -19,8 +19,9 @@ Status check_schema_version(PgConnection& conn);
 
 // A handler's start-up look at PostgreSQL: a schema of another version is fatal
 // (kFailedPrecondition); PostgreSQL away is not (logged, and the result holds no connection:
-// requests answer 503 until it is back).
-Result<std::optional<PgConnection>> startup_probe(const std::string& url);
+// requests answer 503 until it is back). Under transaction pooling, a role without a
+// statement_timeout is logged: statements outside a transaction run with the role's.
+Result<std::optional<PgConnection>> startup_probe(const PgOptions& options);
 
 // Applies the migrations the database lacks, each in one transaction with its schema_version
 // row, one runner at a time (advisory lock); returns the names applied.

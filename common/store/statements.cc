@@ -34,13 +34,18 @@ std::string source_of(const std::string& actor) {
   return "CASE WHEN " + actor + " IS NULL THEN 'cli' ELSE 'api' END";
 }
 
+// The end of a session refreshed now, $days (SESSION_DAYS) from now.
+std::string session_end(const std::string& days) {
+  return "now() + make_interval(days => " + days + ")";
+}
+
 // A new session of user $1 with its first refresh token $2 (a SHA-256 digest), from device
-// $dev and address $ip: the CTEs "s" (the session's id) and "rt".
-std::string new_session(const std::string& dev, const std::string& ip) {
+// $dev and address $ip, lasting $days: the CTEs "s" (the session's id) and "rt".
+std::string new_session(const std::string& dev, const std::string& ip, const std::string& days) {
   return "s AS (INSERT INTO sessions (user_id, device_name, ip_address, expires_at)"
-         "      VALUES ($1, " + dev + ", " + ip + ", now() + interval '30 days') RETURNING id),"
+         "      VALUES ($1, " + dev + ", " + ip + ", " + session_end(days) + ") RETURNING id),"
          " rt AS (INSERT INTO refresh_tokens (user_id, session_id, token_hash, expires_at)"
-         "        SELECT $1, s.id, $2, now() + interval '30 days' FROM s)";
+         "        SELECT $1, s.id, $2, " + session_end(days) + " FROM s)";
 }
 
 // The condition on sessions under which one is live.
@@ -58,12 +63,15 @@ std::vector<Statement> make_statements() {
       {Sql::kRollback, "rollback", "ROLLBACK", {}},
       {Sql::kSetStatementTimeout, "set_statement_timeout",
        "SELECT set_config('statement_timeout', $1, false)", {kText}},
+      {Sql::kStatementTimeout, "statement_timeout", "SELECT current_setting('statement_timeout')",
+       {}},
 
       // Version 0 when the table does not exist yet (the query then fails, see schema.cc).
       {Sql::kSchemaVersion, "schema_version", "SELECT coalesce(max(version), 0) FROM schema_version",
        {}},
-      // Several hosts may run migrate at once (systemd's migration unit on each): one at a time.
-      {Sql::kMigrationLock, "migration_lock", "SELECT pg_advisory_lock(7211000001)", {}},
+      // Several hosts may run migrate at once (systemd's migration unit on each): one at a time,
+      // each migration's transaction holding the lock.
+      {Sql::kMigrationLock, "migration_lock", "SELECT pg_advisory_xact_lock(7211000001)", {}},
       {Sql::kCreateSchemaVersion, "create_schema_version",
        "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, name text NOT NULL,"
        " applied_at timestamptz NOT NULL DEFAULT now())",
@@ -100,15 +108,16 @@ std::vector<Statement> make_statements() {
        " UPDATE users SET is_owner = true, is_admin = true FROM own"
        " WHERE users.id = own.user_id RETURNING true",
        {kUuid}},
-      // The account's first session and the audit record; returns the session's id.
+      // The account's first session (lasting $8 days) and the audit record; returns the
+      // session's id.
       {Sql::kFinishRegistration, "finish_registration",
-       "WITH " + new_session("$6", "$7") + ","
+       "WITH " + new_session("$6", "$7", "$8") + ","
        " a AS (INSERT INTO audit_log (actor_id, action, target_id, details, request_id)"
        "       SELECT $1, 'user.register', $1,"
        "              jsonb_build_object('invite_id', $3, 'owner', $4, 'session_id', s.id), $5"
        "       FROM s)"
        " SELECT id FROM s",
-       {kUuid, kText, kUuid, kBool, kText, kText, kText}},
+       {kUuid, kText, kUuid, kBool, kText, kText, kText, kInt4}},
       // ADMIN_USERNAME: promoted at start-up only, if the account exists and is not an admin yet.
       {Sql::kPromoteAdmin, "promote_admin",
        "WITH p AS (UPDATE users SET is_admin = true"
@@ -129,16 +138,17 @@ std::vector<Statement> make_statements() {
       {Sql::kLockUser, "lock_user", "SELECT id FROM users WHERE id = $1 FOR UPDATE", {kUuid}},
 
       // A login: $1 user, $2 the refresh token's digest, $3 device, $4 address, $5 a new password
-      // hash (other Argon2 parameters) or NULL, $6 request id. Returns the session's id.
+      // hash (other Argon2 parameters) or NULL, $6 request id, $7 the session's days. Returns the
+      // session's id.
       {Sql::kStartSession, "start_session",
-       "WITH " + new_session("$3", "$4") + ","
+       "WITH " + new_session("$3", "$4", "$7") + ","
        " pw AS (UPDATE users SET password_hash = $5 WHERE id = $1 AND $5 IS NOT NULL),"
        " a AS (INSERT INTO audit_log (actor_id, action, target_id, details, request_id)"
        "       SELECT $1, 'session.login', $1,"
        "              jsonb_build_object('session_id', s.id, 'rehashed', $5 IS NOT NULL), $6"
        "       FROM s)"
        " SELECT id FROM s",
-       {kUuid, kText, kText, kText, kText, kText}},
+       {kUuid, kText, kText, kText, kText, kText, kInt4}},
       // The token $1 and its session, locked: concurrent refreshes of one session queue here,
       // and each sees what the one before it wrote (READ COMMITTED re-reads a locked row).
       // Columns: token id, session id, spent, spent longer ago than $2 seconds, session live
@@ -152,15 +162,16 @@ std::vector<Statement> make_statements() {
        "      JOIN users u ON u.id = t.user_id"
        " WHERE t.token_hash = $1 FOR UPDATE OF t, s",
        {kText, kInt4}},
-      // $1 the spent token's id, $2 its session, $3 the user, $4 the successor's digest.
+      // $1 the spent token's id, $2 its session, $3 the user, $4 the successor's digest, $5 the
+      // session's days from now.
       {Sql::kRotateRefreshToken, "rotate_refresh_token",
        "WITH spent AS (UPDATE refresh_tokens SET used_at = now() WHERE id = $1),"
-       " s AS (UPDATE sessions SET last_used_at = now(), expires_at = now() + interval '30 days'"
+       " s AS (UPDATE sessions SET last_used_at = now(), expires_at = " + session_end("$5") +
        "       WHERE id = $2),"
        " nt AS (INSERT INTO refresh_tokens (user_id, session_id, token_hash, expires_at)"
-       "        VALUES ($3, $2, $4, now() + interval '30 days'))"
+       "        VALUES ($3, $2, $4, " + session_end("$5") + "))"
        " SELECT 1",
-       {kUuid, kUuid, kUuid, kText}},
+       {kUuid, kUuid, kUuid, kText, kInt4}},
       // Ends session $1 of user $2 if live, for reason $3, by actor $4 (NULL: the system or the
       // shell), request $5. Returns the session's id when it ended now.
       {Sql::kEndSession, "end_session",

@@ -29,6 +29,7 @@ enum class Sql : std::size_t {
   kCommit,
   kRollback,
   kSetStatementTimeout,
+  kStatementTimeout,
   // The schema version and the migrations runner.
   kSchemaVersion,
   kMigrationLock,

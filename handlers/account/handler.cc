@@ -97,7 +97,7 @@ class AccountWorker final : public Worker {
  public:
   explicit AccountWorker(Shared& shared)
       : shared_(shared),
-        pg_(shared.config.database_url, shared.config.db_statement_timeout_ms),
+        pg_(pg_options(shared.config)),
         limiter_(shared.redis, shared.config.redis_timeout_ms, shared.config.rate_limit_fail_open) {}
 
   Response handle(const Request& request) override {
@@ -139,7 +139,7 @@ class AccountWorker final : public Worker {
   Shared& shared_;
   PgLink pg_;
   RedisLimiter limiter_;
-  PgSessionStore sessions_{pg_};
+  PgSessionStore sessions_{pg_, shared_.config.session_days};
   PgUserDirectory users_{pg_};
   OpenSslRandom random_;
 };
@@ -149,14 +149,14 @@ class AccountWorker final : public Worker {
 Result<Endpoint> account_endpoint(const Config& config) {
   Result<RedisTarget> redis = parse_redis_url(config.redis_url);
   if (!redis.is_ok()) return redis.status();
-  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path);
+  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path, config.access_token_seconds);
   if (!verifier.is_ok()) return verifier.status();
   auto shared = std::make_shared<Shared>(config, std::move(verifier).value(), std::move(redis).value());
   Endpoint endpoint;
   // Every method reaches the handler, which answers 405 with the Allow of the path asked for.
   endpoint.rules = {{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<AccountWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(shared->config)).status_or_ok(); };
   return endpoint;
 }
 

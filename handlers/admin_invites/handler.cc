@@ -61,7 +61,7 @@ std::string list_json(const std::vector<Invite>& invites) {
 class AdminInvitesWorker final : public Worker {
  public:
   explicit AdminInvitesWorker(const Shared& shared)
-      : shared_(shared), pg_(shared.config.database_url, shared.config.db_statement_timeout_ms) {}
+      : shared_(shared), pg_(pg_options(shared.config)) {}
 
   // Path (404), method (405), token and roles (401/403), then the body (400).
   Response handle(const Request& request) override {
@@ -135,7 +135,7 @@ void write_invite_json(JsonWriter& w, const Invite& invite, std::optional<std::s
 }
 
 Result<Endpoint> admin_invites_endpoint(const Config& config) {
-  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path);
+  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path, config.access_token_seconds);
   if (!verifier.is_ok()) return verifier.status();
   auto shared = std::make_shared<Shared>(config, std::move(verifier).value(), SystemClock{});
   Endpoint endpoint;
@@ -143,7 +143,7 @@ Result<Endpoint> admin_invites_endpoint(const Config& config) {
   // Only POST carries a body; the media type and size checks apply to it alone.
   endpoint.rules = {{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<AdminInvitesWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(shared->config)).status_or_ok(); };
   return endpoint;
 }
 

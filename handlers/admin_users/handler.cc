@@ -67,7 +67,7 @@ Result<bool> is_admin_from(std::string_view body) {
 class AdminUsersWorker final : public Worker {
  public:
   explicit AdminUsersWorker(const Shared& shared)
-      : shared_(shared), pg_(shared.config.database_url, shared.config.db_statement_timeout_ms) {}
+      : shared_(shared), pg_(pg_options(shared.config)) {}
 
   Response handle(const Request& request) override {
     const std::optional<Target> target = target_of(request.path);
@@ -139,14 +139,14 @@ void write_admin_user_json(JsonWriter& w, const Account& user) {
 }
 
 Result<Endpoint> admin_users_endpoint(const Config& config) {
-  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path);
+  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path, config.access_token_seconds);
   if (!verifier.is_ok()) return verifier.status();
   auto shared = std::make_shared<Shared>(config, std::move(verifier).value(), SystemClock{});
   Endpoint endpoint;
   // Every method reaches the handler, which answers 405 with the Allow of the path asked for.
   endpoint.rules = {{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<AdminUsersWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(shared->config)).status_or_ok(); };
   return endpoint;
 }
 

@@ -21,7 +21,7 @@ class InviteRedeemWorker final : public Worker {
  public:
   explicit InviteRedeemWorker(const Shared& shared)
       : shared_(shared),
-        pg_(shared.config.database_url, shared.config.db_statement_timeout_ms),
+        pg_(pg_options(shared.config)),
         limiter_(shared.redis, shared.config.redis_timeout_ms, shared.config.rate_limit_fail_open) {}
 
   Response handle(const Request& request) override {
@@ -58,7 +58,7 @@ Result<Endpoint> invite_redeem_endpoint(const Config& config) {
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<InviteRedeemWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(shared->config)).status_or_ok(); };
   return endpoint;
 }
 

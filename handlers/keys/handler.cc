@@ -23,7 +23,7 @@ struct Shared {
 class KeysWorker final : public Worker {
  public:
   explicit KeysWorker(const Shared& shared)
-      : shared_(shared), pg_(shared.config.database_url, shared.config.db_statement_timeout_ms) {}
+      : shared_(shared), pg_(pg_options(shared.config)) {}
 
   Response handle(const Request& request) override {
     AuthDeps auth{shared_.verifier, shared_.clock, users_};
@@ -43,14 +43,14 @@ class KeysWorker final : public Worker {
 }  // namespace
 
 Result<Endpoint> keys_endpoint(const Config& config) {
-  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path);
+  Result<JwtVerifier> verifier = JwtVerifier::load(config.jwt_public_key_path, config.access_token_seconds);
   if (!verifier.is_ok()) return verifier.status();
   auto shared = std::make_shared<Shared>(config, std::move(verifier).value(), SystemClock{},
                                          OpenSslKeyChecks{});
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<KeysWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(shared->config)).status_or_ok(); };
   return endpoint;
 }
 

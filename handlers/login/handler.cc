@@ -39,7 +39,7 @@ class LoginWorker final : public Worker {
  public:
   explicit LoginWorker(Shared& shared)
       : shared_(shared),
-        pg_(shared.config.database_url, shared.config.db_statement_timeout_ms),
+        pg_(pg_options(shared.config)),
         limiter_(shared.redis, shared.config.redis_timeout_ms, shared.config.rate_limit_fail_open) {}
 
   Response handle(const Request& request) override {
@@ -53,7 +53,7 @@ class LoginWorker final : public Worker {
   Shared& shared_;
   PgLink pg_;
   RedisLimiter limiter_;
-  PgSessionStore sessions_{pg_};
+  PgSessionStore sessions_{pg_, shared_.config.session_days};
   OpenSslRandom random_;
 };
 
@@ -62,7 +62,7 @@ class LoginWorker final : public Worker {
 Result<Endpoint> login_endpoint(const Config& config) {
   Result<RedisTarget> redis = parse_redis_url(config.redis_url);
   if (!redis.is_ok()) return redis.status();
-  Result<JwtSigner> signer = JwtSigner::load(config.jwt_private_key_path);
+  Result<JwtSigner> signer = JwtSigner::load(config.jwt_private_key_path, config.access_token_seconds);
   if (!signer.is_ok()) return signer.status();
   auto shared = std::make_shared<Shared>(config, std::move(signer).value(), std::move(redis).value());
   Endpoint endpoint;
@@ -72,7 +72,7 @@ Result<Endpoint> login_endpoint(const Config& config) {
     // The hash an unknown account is verified against, made now rather than on the first
     // request (whose answer would otherwise take twice as long, and tell).
     CHATALOT_RETURN_IF_ERROR(shared->hasher.verify(std::nullopt, "").status_or_ok());
-    return startup_probe(shared->config.database_url).status_or_ok();
+    return startup_probe(pg_options(shared->config)).status_or_ok();
   };
   return endpoint;
 }

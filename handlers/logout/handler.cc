@@ -13,7 +13,8 @@ namespace {
 class LogoutWorker final : public Worker {
  public:
   explicit LogoutWorker(const Config& config)
-      : pg_(config.database_url, config.db_statement_timeout_ms) {}
+      : pg_(pg_options(config)),
+        sessions_(pg_, config.session_days) {}
 
   Response handle(const Request& request) override {
     return render(
@@ -23,7 +24,7 @@ class LogoutWorker final : public Worker {
 
  private:
   PgLink pg_;
-  PgSessionStore sessions_{pg_};
+  PgSessionStore sessions_;
 };
 
 }  // namespace
@@ -33,7 +34,7 @@ Result<Endpoint> logout_endpoint(const Config& config) {
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<LogoutWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(*shared)).status_or_ok(); };
   return endpoint;
 }
 

@@ -31,7 +31,7 @@ class RecoverWorker final : public Worker {
  public:
   explicit RecoverWorker(Shared& shared)
       : shared_(shared),
-        pg_(shared.config.database_url, shared.config.db_statement_timeout_ms),
+        pg_(pg_options(shared.config)),
         limiter_(shared.redis, shared.config.redis_timeout_ms, shared.config.rate_limit_fail_open) {}
 
   Response handle(const Request& request) override {
@@ -44,7 +44,7 @@ class RecoverWorker final : public Worker {
   Shared& shared_;
   PgLink pg_;
   RedisLimiter limiter_;
-  PgSessionStore sessions_{pg_};
+  PgSessionStore sessions_{pg_, shared_.config.session_days};
   OpenSslRandom random_;
 };
 
@@ -57,7 +57,7 @@ Result<Endpoint> recover_endpoint(const Config& config) {
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<RecoverWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(shared->config)).status_or_ok(); };
   return endpoint;
 }
 

@@ -31,7 +31,7 @@ std::string token_pair_json(const TokenPair& pair) {
 class RefreshWorker final : public Worker {
  public:
   explicit RefreshWorker(const Shared& shared)
-      : shared_(shared), pg_(shared.config.database_url, shared.config.db_statement_timeout_ms) {}
+      : shared_(shared), pg_(pg_options(shared.config)) {}
 
   Response handle(const Request& request) override {
     RefreshDeps deps{shared_.config.refresh_reuse_grace_seconds, sessions_, shared_.signer,
@@ -43,20 +43,20 @@ class RefreshWorker final : public Worker {
  private:
   const Shared& shared_;
   PgLink pg_;
-  PgSessionStore sessions_{pg_};
+  PgSessionStore sessions_{pg_, shared_.config.session_days};
   OpenSslRandom random_;
 };
 
 }  // namespace
 
 Result<Endpoint> refresh_endpoint(const Config& config) {
-  Result<JwtSigner> signer = JwtSigner::load(config.jwt_private_key_path);
+  Result<JwtSigner> signer = JwtSigner::load(config.jwt_private_key_path, config.access_token_seconds);
   if (!signer.is_ok()) return signer.status();
   auto shared = std::make_shared<Shared>(config, std::move(signer).value(), SystemClock{});
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<RefreshWorker>(*shared); };
-  endpoint.on_start = [shared] { return startup_probe(shared->config.database_url).status_or_ok(); };
+  endpoint.on_start = [shared] { return startup_probe(pg_options(shared->config)).status_or_ok(); };
   return endpoint;
 }
 

@@ -59,7 +59,7 @@ class RegisterWorker final : public Worker {
  public:
   explicit RegisterWorker(Shared& shared)
       : shared_(shared),
-        pg_(shared.config.database_url, shared.config.db_statement_timeout_ms),
+        pg_(pg_options(shared.config)),
         limiter_(shared.redis, shared.config.redis_timeout_ms, shared.config.rate_limit_fail_open) {}
 
   Response handle(const Request& request) override {
@@ -76,7 +76,7 @@ class RegisterWorker final : public Worker {
   Shared& shared_;
   PgLink pg_;  // this thread's PostgreSQL connection
   RedisLimiter limiter_;  // this thread's Redis connection
-  PgAccountStore accounts_{pg_};
+  PgAccountStore accounts_{pg_, shared_.config.session_days};
   PgInviteStore invites_{pg_};
   OpenSslRandom random_;
 };
@@ -97,18 +97,18 @@ std::string registered_json(const Registered& r) {
 Result<Endpoint> register_endpoint(const Config& config) {
   Result<RedisTarget> redis = parse_redis_url(config.redis_url);
   if (!redis.is_ok()) return redis.status();
-  Result<JwtSigner> signer = JwtSigner::load(config.jwt_private_key_path);
+  Result<JwtSigner> signer = JwtSigner::load(config.jwt_private_key_path, config.access_token_seconds);
   if (!signer.is_ok()) return signer.status();
   auto shared = std::make_shared<Shared>(config, std::move(signer).value(), std::move(redis).value());
   Endpoint endpoint;
   endpoint.rules = {{"POST"}, true};
   endpoint.new_worker = [shared] { return std::make_unique<RegisterWorker>(*shared); };
   endpoint.on_start = [shared]() -> Status {
-    Result<std::optional<PgConnection>> probe = startup_probe(shared->config.database_url);
+    Result<std::optional<PgConnection>> probe = startup_probe(pg_options(shared->config));
     if (!probe.is_ok()) return probe.status();
     if (!probe->has_value()) return Status::ok();  // PG away: on the first request instead
-    PgLink link(shared->config.database_url, shared->config.db_statement_timeout_ms);
-    PgAccountStore accounts(link);
+    PgLink link(pg_options(shared->config));
+    PgAccountStore accounts(link, shared->config.session_days);
     finish_startup(*shared, accounts);
     return Status::ok();
   };

@@ -38,7 +38,7 @@ bool same(const AccessClaims& a, const AccessClaims& b) {
 }
 
 void verify_and_check(std::string_view token, std::int64_t now, std::int64_t leeway) {
-  Result<AccessClaims> claims = verify_access_token(fuzz_keys().public_key, token, now, leeway);
+  Result<AccessClaims> claims = verify_access_token(fuzz_keys().public_key, token, now, leeway, kAccessTokenSeconds);
   fuzz::trace("token", claims.is_ok() ? "accepted" : claims.status().message());
   if (!claims.is_ok()) {
     FUZZ_CHECK(fuzz::is_refusal(claims.status(), Code::kUnauthenticated));
@@ -71,12 +71,12 @@ void verify_and_check(std::string_view token, std::int64_t now, std::int64_t lee
   for (const char ch : token) at = at * 31 + static_cast<unsigned char>(ch);
   at %= changed.size();
   changed[at] = changed[at] == 'A' ? 'B' : 'A';
-  FUZZ_CHECK_MSG(!verify_access_token(fuzz_keys().public_key, changed, now, leeway).is_ok(),
+  FUZZ_CHECK_MSG(!verify_access_token(fuzz_keys().public_key, changed, now, leeway, kAccessTokenSeconds).is_ok(),
                  changed);
   // Signed again by the production signer, the claims come back the same.
   Result<std::string> again = sign_access_token(fuzz_keys().private_key, c);
   FUZZ_CHECK(again.is_ok());
-  Result<AccessClaims> back = verify_access_token(fuzz_keys().public_key, *again, now, leeway);
+  Result<AccessClaims> back = verify_access_token(fuzz_keys().public_key, *again, now, leeway, kAccessTokenSeconds);
   FUZZ_CHECK(back.is_ok() && same(*back, c));
   // The TokenVerifier port over the same key agrees.
   if (leeway == kTokenLeewaySeconds) {

@@ -43,7 +43,7 @@ void check_ranges(const Config& c) {
     FUZZ_CHECK(l->per_second >= 0.0001 && l->burst >= 1);  // also false for NaN
   }
   FUZZ_CHECK(c.redis_url.empty() || c.redis_url.starts_with("redis://") ||
-             c.redis_url.starts_with("unix://"));
+             c.redis_url.starts_with("unix://") || c.redis_url.starts_with("redis+cluster://"));
   for (const std::string* s : {&c.admin_username, &c.public_url, &c.database_url, &c.redis_url,
                                &c.jwt_private_key_path, &c.jwt_public_key_path}) {
     FUZZ_CHECK(trim_ascii(*s) == *s);

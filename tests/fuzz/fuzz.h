@@ -130,7 +130,7 @@ inline const FuzzKeys& fuzz_keys() {
     EVP_PKEY* pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed, sizeof seed);
     if (pkey == nullptr) invariant_failed("the fixed Ed25519 key", __FILE__, __LINE__);
     auto* k = new FuzzKeys{load_fuzz_key(pkey, true), load_fuzz_key(pkey, false),
-                           JwtVerifier(load_fuzz_key(pkey, false))};
+                           JwtVerifier(load_fuzz_key(pkey, false), kAccessTokenSeconds)};
     EVP_PKEY_free(pkey);
     return k;
   }();

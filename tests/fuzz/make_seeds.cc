@@ -437,6 +437,7 @@ void config_seeds() {
        "ARGON2_MEMORY_KIB=\t19456\nRATE_LIMIT_REGISTER_PER_SECOND=0x1p-3\nRATE_LIMIT_INVITE_BURST= 1.0 \n"},
       {"empty-values", "\x0f\nREGISTRATION_MODE=\nDATABASE_URL=\nREDIS_URL= \nWORKER_THREADS=\n"},
       {"unix-redis", "2\nREDIS_URL=unix:///run/redis/redis.sock\nREDIS_TIMEOUT_MS=10000\n"},
+      {"cluster-redis", "2\nREDIS_URL=redis+cluster://:hunter2@10.0.0.1:7000,[::1]:7001\n"},
   };
   for (const auto& [name, text] : envs) write_seed("config", name, text);
 }

@@ -185,7 +185,7 @@ TEST(Faults, UnderLoadEveryFaultCosts503sOnlyAndLeavesEveryAccountWhole) {
   EXPECT_TRUE(recovers(load, 20, std::chrono::seconds(15))) << "after PostgreSQL";
 
   // Redis killed, then started again.
-  ASSERT_EQ(run_command("kill -9 " + read_file(g_stack->run_dir() + "/redis.pid")).exit_code, 0);
+  ASSERT_EQ(g_stack->signal_redis("KILL").exit_code, 0);  // every node of a cluster
   std::this_thread::sleep_for(std::chrono::seconds(2));
   ASSERT_EQ(g_stack->up().exit_code, 0);
   EXPECT_TRUE(recovers(load, 20, std::chrono::seconds(15))) << "after Redis";

@@ -93,6 +93,11 @@ int wait_exit(pid_t pid, int timeout_ms) {
   return -1;
 }
 
+bool behind_pooler() {
+  const char* pooler = std::getenv("CHATALOT_STACK_POOLER");
+  return pooler != nullptr && std::string(pooler) == "pgbouncer";
+}
+
 std::map<std::string, std::string> fast_unlimited_env() {
   return {{"ARGON2_MEMORY_KIB", "19456"},
           {"ARGON2_ITERATIONS", "2"},
@@ -170,6 +175,56 @@ std::string Stack::query(const std::string& sql, const std::vector<std::string>&
       << sql << ": " << PQerrorMessage(conn.get());
   if (status != PGRES_TUPLES_OK || PQntuples(r.get()) == 0) return "";
   return {PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(PQgetlength(r.get(), 0, 0))};
+}
+
+std::vector<int> Stack::redis_cluster_ports() const {
+  std::vector<int> ports;
+  std::istringstream lines(read_file(dir_ + "/redis-cluster/ports"));
+  for (int port = 0, bus = 0; lines >> port >> bus;) ports.push_back(port);
+  return ports;
+}
+
+std::vector<pid_t> Stack::redis_pids() const {
+  std::vector<std::string> files = {run_dir() + "/redis.pid"};
+  const std::size_t nodes = redis_cluster_ports().size();
+  for (std::size_t n = 1; n <= nodes; ++n) {
+    files.push_back(run_dir() + "/redis-" + std::to_string(n) + ".pid");
+  }
+  std::vector<pid_t> pids;
+  for (const std::string& f : files) {
+    const int pid = std::atoi(read_file(f).c_str());
+    if (pid > 0) pids.push_back(pid);
+  }
+  return pids;
+}
+
+CommandResult Stack::signal_redis(const std::string& signal) const {
+  std::string command = "kill -" + signal;
+  for (const pid_t pid : redis_pids()) command += " " + std::to_string(pid);
+  return run_command(command);
+}
+
+std::string Stack::redis_cli(const std::string& args) const {
+  const std::vector<int> ports = redis_cluster_ports();
+  for (std::size_t n = 0; n < ports.size(); ++n) {
+    const int pid =
+        std::atoi(read_file(run_dir() + "/redis-" + std::to_string(n + 1) + ".pid").c_str());
+    if (pid > 0 && process_running(pid)) {
+      return run_command("redis-cli -c -p " + std::to_string(ports[n]) + " " + args).output;
+    }
+  }
+  return run_command("redis-cli -s '" + run_dir() + "/redis.sock' " + args).output;
+}
+
+void Stack::redis_flushall() const {
+  const std::vector<int> ports = redis_cluster_ports();
+  if (ports.empty()) {
+    redis_cli("FLUSHALL");
+    return;
+  }
+  for (const int port : ports) {  // replicas refuse it, and follow their masters
+    run_command("redis-cli -p " + std::to_string(port) + " FLUSHALL");
+  }
 }
 
 CommandResult Stack::down(bool purge) { return script(purge ? "down --purge" : "down"); }

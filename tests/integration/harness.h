@@ -40,6 +40,10 @@ int wait_exit(pid_t pid, int timeout_ms);
 // (fast), and rate limits far out of the way (every request comes from one address).
 std::map<std::string, std::string> fast_unlimited_env();
 
+// Whether the stacks run PostgreSQL behind pgbouncer in transaction mode
+// (CHATALOT_STACK_POOLER=pgbouncer, scripts/stack).
+bool behind_pooler();
+
 class Stack {
  public:
   // pools: worker processes per handler (CHATALOT_STACK_POOLS). base_env: given to every up().
@@ -58,6 +62,20 @@ class Stack {
   std::string run_dir() const { return dir_ + "/run"; }
   std::string log_path(const std::string& handler) const { return dir_ + "/logs/" + handler + ".log"; }
   pid_t handler_pid(const std::string& handler) const;
+
+  // The stack's Redis: one server, or a cluster (CHATALOT_STACK_REDIS=cluster), whose nodes'
+  // ports are listed in node order (pidfile run/redis-N.pid for the Nth); none for one server.
+  std::vector<int> redis_cluster_ports() const;
+  bool redis_cluster() const { return !redis_cluster_ports().empty(); }
+  // Every redis-server of the stack that has a pidfile (running or not).
+  std::vector<pid_t> redis_pids() const;
+  // kill(1) of them all with a signal ("TERM", "KILL", "STOP", "CONT").
+  CommandResult signal_redis(const std::string& signal) const;
+  // redis-cli with these arguments on the stack's Redis (a cluster: -c from a running node);
+  // its output.
+  std::string redis_cli(const std::string& args) const;
+  // FLUSHALL on the server, or on every master of the cluster.
+  void redis_flushall() const;
 
   // The stack's database, as the chatalot role.
   std::string database_url() const;

@@ -2,6 +2,7 @@
 // spoofed headers, two worker processes sharing one budget, and Redis going away.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <thread>
 
@@ -36,9 +37,8 @@ const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new StackEnvironmen
 const std::string kInvalid =
     R"({"error":{"code":"validation_error","message":"invalid, expired, or fully used invite code"}})";
 
-std::string redis_cli(const std::string& command) {
-  return run_command("redis-cli -s '" + g_stack->run_dir() + "/redis.sock' " + command).output;
-}
+// The stack's Redis: one server, or a cluster when CHATALOT_STACK_REDIS=cluster.
+std::string redis_cli(const std::string& command) { return g_stack->redis_cli(command); }
 
 std::string create_invite(const std::string& args = "") {
   const CommandResult r = run_command("(CHATALOT_STACK_DIR='" + g_stack->dir() + "' '" +
@@ -66,7 +66,7 @@ class Limits : public ::testing::Test {
     if (redis_cli("PING").find("PONG") == std::string::npos) {
       ASSERT_EQ(g_stack->up().exit_code, 0);
     }
-    redis_cli("FLUSHALL");
+    g_stack->redis_flushall();
   }
 };
 
@@ -216,9 +216,9 @@ TEST_F(Limits, RedisAwayIs503QuicklyAndServiceResumesWithoutRestart) {
     });
   }
   for (auto& t : warm) t.join();
-  const std::string pid = read_file(g_stack->run_dir() + "/redis.pid");
-  ASSERT_EQ(run_command("kill " + pid).exit_code, 0);
-  for (int i = 0; i < 50 && process_running(std::stoi(pid)); ++i) {
+  const std::vector<pid_t> redis = g_stack->redis_pids();  // every node of a cluster
+  ASSERT_EQ(g_stack->signal_redis("TERM").exit_code, 0);
+  for (int i = 0; i < 50 && std::any_of(redis.begin(), redis.end(), process_running); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   auto c = client_from("127.0.0.9");
@@ -255,12 +255,11 @@ TEST_F(Limits, RedisSlowerThanTheTimeoutIs503Quickly) {
   const std::string code = create_invite();
   auto c = client_from("127.0.0.10");
   ASSERT_EQ(redeem(*c, code).value().status, 200);  // connections are open and warm
-  const std::string pid = read_file(g_stack->run_dir() + "/redis.pid");
-  ASSERT_EQ(run_command("kill -STOP " + pid).exit_code, 0);  // Redis stops answering
+  ASSERT_EQ(g_stack->signal_redis("STOP").exit_code, 0);  // Redis stops answering
   const auto start = std::chrono::steady_clock::now();
   const auto res = redeem(*c, code);
   const auto took = std::chrono::steady_clock::now() - start;
-  ASSERT_EQ(run_command("kill -CONT " + pid).exit_code, 0);
+  ASSERT_EQ(g_stack->signal_redis("CONT").exit_code, 0);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
   EXPECT_LT(took, std::chrono::seconds(1));
@@ -322,7 +321,7 @@ TEST(FailOpen, AnOperatorMayLetRequestsThroughWhenRedisIsAway) {
   const CommandResult created = run_command("(CHATALOT_STACK_DIR='" + open_stack.dir() + "' '" +
                                             source_dir() + "/scripts/stack' ctl invite create 2>/dev/null)");
   const std::string code = created.output.substr(0, created.output.find('\n'));
-  run_command("kill " + read_file(open_stack.run_dir() + "/redis.pid"));
+  ASSERT_EQ(open_stack.signal_redis("TERM").exit_code, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const auto res = open_stack.client()->Post("/api/auth/invites/redeem",
                                              R"({"invite_code":")" + code + R"("})", "application/json");

@@ -133,7 +133,7 @@ Tokens refreshed(const std::string& token, int expect = 200) {
 }
 
 AccessClaims claims_of(const std::string& access_token) {
-  Result<JwtVerifier> verifier = JwtVerifier::load(g_stack->dir() + "/keys/jwt_ed25519.pub.pem");
+  Result<JwtVerifier> verifier = JwtVerifier::load(g_stack->dir() + "/keys/jwt_ed25519.pub.pem", kAccessTokenSeconds);
   EXPECT_TRUE(verifier.is_ok());
   if (!verifier.is_ok()) return {};
   Result<AccessClaims> claims = verifier->verify(access_token, std::time(nullptr));
@@ -500,7 +500,7 @@ namespace {
 // logout need PostgreSQL only and go on. PostgreSQL away: 503; both recover by themselves.
 TEST(Faults, EachEndpointNeedsOnlyItsOwnDependencies) {
   const User u = registered("faults");
-  ASSERT_EQ(run_command("kill -9 " + read_file(g_stack->run_dir() + "/redis.pid")).exit_code, 0);
+  ASSERT_EQ(g_stack->signal_redis("KILL").exit_code, 0);  // every node of a cluster
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto start = std::chrono::steady_clock::now();
   const auto refused = login_as(u.username, kPassword);
@@ -557,22 +557,61 @@ TEST(Migrations, RefreshTokensOfEarlierRegistrationsBecomeSessions) {
 // The Argon2 cost raised (ARGON2_ITERATIONS 2 -> 3) and the login handlers restarted: the next
 // login stores the password hashed at the new cost. The login handlers stay at that cost for
 // the tests after it (only slower).
+// Stops both pools of each handler and starts them again with env (the others keep running).
+void restart(std::initializer_list<std::string> handlers,
+             const std::map<std::string, std::string>& env) {
+  std::vector<pid_t> stopped;
+  for (const std::string& h : handlers) {
+    for (const std::string& pool : {h, h + ".2"}) {
+      stopped.push_back(g_stack->handler_pid(pool));
+      ::kill(stopped.back(), SIGTERM);
+    }
+  }
+  for (const pid_t pid : stopped) {
+    for (int i = 0; i < 200 && process_running(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(g_stack->up(env).exit_code, 0);
+}
+
 TEST(Login, AHashOfAnotherCostIsReplacedOnLogin) {
   const User u = registered("rehash");
   const std::string before = g_stack->query("SELECT password_hash FROM users WHERE id = $1", {u.id});
   EXPECT_NE(before.find("t=2,"), std::string::npos) << before;
-  for (const std::string pool : {"login", "login.2"}) ::kill(g_stack->handler_pid(pool), SIGTERM);
-  for (const std::string pool : {"login", "login.2"}) {
-    const pid_t pid = g_stack->handler_pid(pool);
-    for (int i = 0; i < 200 && process_running(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_EQ(g_stack->up({{"ARGON2_ITERATIONS", "3"}}).exit_code, 0);
+  restart({"login"}, {{"ARGON2_ITERATIONS", "3"}});
   logged_in(u.username);
   const std::string after = g_stack->query("SELECT password_hash FROM users WHERE id = $1", {u.id});
   EXPECT_NE(after.find("t=3,"), std::string::npos) << after;
   logged_in(u.username);  // and the new hash verifies
   EXPECT_EQ(g_stack->query("SELECT password_hash FROM users WHERE id = $1", {u.id}), after)
       << "hashed again only when the cost differs";
+}
+
+// ACCESS_TOKEN_SECONDS and SESSION_DAYS lowered, the signing and verifying handlers restarted:
+// new tokens and sessions have the new lifetimes, and a longer token issued before is refused.
+TEST(Lifetimes, TokensAndSessionsLastWhatIsConfigured) {
+  const User u = registered("lifetime");
+  EXPECT_EQ(status_of(get("/api/account/me", u.tokens.access)), 200);
+  restart({"login", "refresh", "account"}, {{"ACCESS_TOKEN_SECONDS", "120"}, {"SESSION_DAYS", "2"}});
+
+  const Tokens t = logged_in(u.username);
+  const AccessClaims claims = claims_of(t.access);
+  EXPECT_EQ(claims.exp - claims.iat, 120);
+  const std::string days_left =
+      "SELECT round(extract(epoch FROM s.expires_at - now()) / 3600) FROM sessions s"
+      " JOIN refresh_tokens r ON r.session_id = s.id WHERE r.token_hash = encode(sha256(convert_to($1, 'UTF8')), 'hex')";
+  EXPECT_EQ(g_stack->query(days_left, {t.refresh}), "48");
+  EXPECT_EQ(status_of(get("/api/account/me", t.access)), 200);
+
+  // The registration's session: its next refresh gives it the new lifetime.
+  const Tokens next = refreshed(u.tokens.refresh);
+  EXPECT_EQ(claims_of(next.access).exp - claims_of(next.access).iat, 120);
+  EXPECT_EQ(g_stack->query(days_left, {next.refresh}), "48");
+
+  // The registration's 900 s token claims more than the handlers now issue.
+  const auto res = get("/api/account/me", u.tokens.access);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_NE(res->body.find("invalid token"), std::string::npos) << res->body;
 }
 
 }  // namespace

@@ -173,7 +173,7 @@ class AdminInvitesEndpoint : public ::testing::Test {
     ASSERT_TRUE(key.is_ok());
     key_ = std::make_unique<Ed25519Key>(std::move(key).value());
     ASSERT_TRUE(key_->write_public_pem(public_path()).is_ok());
-    Config config;
+    Config config = default_config();
     config.jwt_public_key_path = public_path();
     config.database_url = "postgresql:///none?host=" + (dir_ / "no-such-dir").string();
     Result<Endpoint> endpoint = admin_invites_endpoint(config);

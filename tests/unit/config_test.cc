@@ -147,7 +147,23 @@ TEST(Config, DefaultsAreThoseOfAnEmptyEnvironment) {
   EXPECT_EQ(c.login_account_limit.per_second, 0.2);
   EXPECT_EQ(c.login_account_limit.burst, 50);
   EXPECT_EQ(c.refresh_reuse_grace_seconds, 10);
+  // The contract's lifetimes, which the domain's tests name.
+  EXPECT_EQ(c.access_token_seconds, kAccessTokenSeconds);
+  EXPECT_EQ(c.session_days, kSessionDays);
   EXPECT_TRUE(c.database_url.empty());
+}
+
+TEST(Config, TokenLifetimesAreReadAndRangeChecked) {
+  Result<Config> c =
+      load_config(env_of({{"ACCESS_TOKEN_SECONDS", "300"}, {"SESSION_DAYS", "7"}}), kNeedNothing);
+  ASSERT_TRUE(c.is_ok()) << c.status().detail();
+  EXPECT_EQ(c->access_token_seconds, 300);
+  EXPECT_EQ(c->session_days, 7);
+  c = load_config(env_of({{"ACCESS_TOKEN_SECONDS", "59"}, {"SESSION_DAYS", "366"}}), kNeedNothing);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().detail(),
+            "ACCESS_TOKEN_SECONDS: must be an integer between 60 and 86400, got \"59\"\n"
+            "SESSION_DAYS: must be an integer between 1 and 365, got \"366\"");
 }
 
 // SPEC section 3, login: "an address that keeps failing gets 429 after at most 30 failures".

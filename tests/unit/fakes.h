@@ -145,12 +145,15 @@ class FakeSigner final : public TokenSigner {
     if (failure_) return *failure_;
     return "token-for-" + claims.sub;
   }
+  std::int64_t lifetime_seconds() const override { return lifetime_seconds_; }
   void fail_with(Status failure) { failure_ = std::move(failure); }
+  void set_lifetime_seconds(std::int64_t seconds) { lifetime_seconds_ = seconds; }
   // Every claim set it was asked to sign, failed ones included.
   const std::vector<AccessClaims>& signed_claims() const { return signed_; }
 
  private:
   mutable std::vector<AccessClaims> signed_;
+  std::int64_t lifetime_seconds_ = kAccessTokenSeconds;
   std::optional<Status> failure_;
 };
 

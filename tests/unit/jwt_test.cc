@@ -73,7 +73,7 @@ class Jwt : public ::testing::Test {
   }
 
   void expect_invalid(const std::string& token, std::int64_t now = kNow) const {
-    Result<AccessClaims> r = verify_access_token(*key_, token, now, kLeeway);
+    Result<AccessClaims> r = verify_access_token(*key_, token, now, kLeeway, kAccessTokenSeconds);
     ASSERT_FALSE(r.is_ok()) << token;
     EXPECT_EQ(r.status().code(), Code::kUnauthenticated);
     EXPECT_EQ(r.status().message(), "invalid token") << token;
@@ -84,7 +84,7 @@ class Jwt : public ::testing::Test {
 };
 
 TEST_F(Jwt, RoundTripsEveryClaim) {
-  Result<AccessClaims> r = verify_access_token(*key_, token_, kNow, kLeeway);
+  Result<AccessClaims> r = verify_access_token(*key_, token_, kNow, kLeeway, kAccessTokenSeconds);
   ASSERT_TRUE(r.is_ok()) << r.status().describe();
   const AccessClaims want = sample_claims();
   EXPECT_EQ(r->sub, want.sub);
@@ -123,12 +123,12 @@ TEST_F(Jwt, SidRoundTripsAndIsLeftOutWhenEmpty) {
   EXPECT_NE(decoded(split(*t)[1]).find(R"("sid":"22222222-0000-4000-8000-000000000001")"),
             std::string::npos)
       << decoded(split(*t)[1]);
-  Result<AccessClaims> r = verify_access_token(*key_, *t, kNow, kLeeway);
+  Result<AccessClaims> r = verify_access_token(*key_, *t, kNow, kLeeway, kAccessTokenSeconds);
   ASSERT_TRUE(r.is_ok()) << r.status().describe();
   EXPECT_EQ(r->sid, c.sid);
 
   EXPECT_EQ(decoded(split(token_)[1]).find("sid"), std::string::npos);
-  Result<AccessClaims> without = verify_access_token(*key_, token_, kNow, kLeeway);
+  Result<AccessClaims> without = verify_access_token(*key_, token_, kNow, kLeeway, kAccessTokenSeconds);
   ASSERT_TRUE(without.is_ok());
   EXPECT_EQ(without->sid, "");
 }
@@ -144,7 +144,7 @@ TEST_F(Jwt, RefusesASidThatIsNotAString) {
       *key_,
       signed_token(*key_, kGoodHeader,
                    payload_with(R"("aud":"chatalot")", R"("aud":"chatalot","sid":"s1")")),
-      kNow, kLeeway);
+      kNow, kLeeway, kAccessTokenSeconds);
   ASSERT_TRUE(r.is_ok()) << r.status().describe();
   EXPECT_EQ(r->sid, "s1");
 }
@@ -154,7 +154,7 @@ TEST_F(Jwt, EscapesClaimTextSoItCannotInjectFields) {
   c.username = R"(eve","is_owner":true,"x":")";
   Result<std::string> t = sign_access_token(*key_, c);
   ASSERT_TRUE(t.is_ok());
-  Result<AccessClaims> r = verify_access_token(*key_, *t, kNow, kLeeway);
+  Result<AccessClaims> r = verify_access_token(*key_, *t, kNow, kLeeway, kAccessTokenSeconds);
   ASSERT_TRUE(r.is_ok()) << r.status().describe();
   EXPECT_EQ(r->username, c.username);
   EXPECT_FALSE(r->is_owner);
@@ -169,7 +169,7 @@ TEST_F(Jwt, VerifiesWithThePublicKeyAlone) {
   Result<Ed25519Key> verifier = Ed25519Key::load_public_pem(pub);
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(verifier.is_ok()) << verifier.status().describe();
-  Result<AccessClaims> r = verify_access_token(*verifier, token_, kNow, kLeeway);
+  Result<AccessClaims> r = verify_access_token(*verifier, token_, kNow, kLeeway, kAccessTokenSeconds);
   ASSERT_TRUE(r.is_ok()) << r.status().describe();
   EXPECT_EQ(r->username, "alice");
   EXPECT_FALSE(sign_access_token(*verifier, sample_claims()).is_ok());
@@ -218,15 +218,15 @@ TEST_F(Jwt, RejectsAnotherAudience) {
 
 TEST_F(Jwt, ExpiresAfterExpPlusLeeway) {
   const std::int64_t exp = kNow + 900;
-  EXPECT_TRUE(verify_access_token(*key_, token_, exp - 1, 0).is_ok());
-  EXPECT_TRUE(verify_access_token(*key_, token_, exp + kLeeway - 1, kLeeway).is_ok());
+  EXPECT_TRUE(verify_access_token(*key_, token_, exp - 1, 0, kAccessTokenSeconds).is_ok());
+  EXPECT_TRUE(verify_access_token(*key_, token_, exp + kLeeway - 1, kLeeway, kAccessTokenSeconds).is_ok());
   for (const std::int64_t now : {exp + kLeeway, exp + 100000}) {
-    Result<AccessClaims> r = verify_access_token(*key_, token_, now, kLeeway);
+    Result<AccessClaims> r = verify_access_token(*key_, token_, now, kLeeway, kAccessTokenSeconds);
     ASSERT_FALSE(r.is_ok());
     EXPECT_EQ(r.status().code(), Code::kUnauthenticated);
     EXPECT_EQ(r.status().message(), "token expired");
   }
-  Result<AccessClaims> r = verify_access_token(*key_, token_, exp, 0);
+  Result<AccessClaims> r = verify_access_token(*key_, token_, exp, 0, kAccessTokenSeconds);
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.status().message(), "token expired");
 }
@@ -241,7 +241,7 @@ TEST_F(Jwt, ExpiredAndForgedIsInvalidNotExpired) {
 }
 
 TEST_F(Jwt, RejectsATokenIssuedInTheFuture) {
-  EXPECT_TRUE(verify_access_token(*key_, token_, kNow - kLeeway, kLeeway).is_ok());
+  EXPECT_TRUE(verify_access_token(*key_, token_, kNow - kLeeway, kLeeway, kAccessTokenSeconds).is_ok());
   expect_invalid(token_, kNow - kLeeway - 1);
 }
 
@@ -253,8 +253,21 @@ TEST_F(Jwt, RefusesALifetimeLongerThanTheAccessTokens) {
   EXPECT_TRUE(verify_access_token(*key_,
                                   signed_token(*key_, kGoodHeader,
                                                payload_with(R"("exp":1700000900)", R"("exp":1700000100)")),
-                                  kNow, kLeeway)
+                                  kNow, kLeeway, kAccessTokenSeconds)
                   .is_ok());
+}
+
+TEST_F(Jwt, RefusesALifetimeLongerThanTheConfiguredOne) {
+  // ACCESS_TOKEN_SECONDS lowered to 300: a 900 s token issued before is refused at once.
+  const std::int64_t now = kNow + 10;
+  EXPECT_TRUE(verify_access_token(*key_, token_, now, kLeeway, 900).is_ok());
+  Result<AccessClaims> r = verify_access_token(*key_, token_, now, kLeeway, 300);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().message(), "invalid token");
+  const std::string short_lived = signed_token(
+      *key_, kGoodHeader, payload_with(R"("exp":1700000900)", R"("exp":1700000300)"));
+  EXPECT_TRUE(verify_access_token(*key_, short_lived, now, kLeeway, 300).is_ok());
+  EXPECT_FALSE(verify_access_token(*key_, short_lived, kNow + 300, 0, 300).is_ok());
 }
 
 TEST_F(Jwt, RejectsGarbage) {
@@ -284,13 +297,13 @@ TEST_F(Jwt, RejectsAlgNoneAndOtherAlgorithms) {
   // A header without typ is still a valid JWS header.
   EXPECT_TRUE(verify_access_token(*key_,
                                   signed_token(*key_, R"({"alg":"EdDSA"})", payload_with("", "")),
-                                  kNow, kLeeway)
+                                  kNow, kLeeway, kAccessTokenSeconds)
                   .is_ok());
 }
 
 TEST_F(Jwt, RejectsSignedClaimsOfTheWrongShape) {
   EXPECT_TRUE(verify_access_token(*key_, signed_token(*key_, kGoodHeader, payload_with("", "")),
-                                  kNow, kLeeway)
+                                  kNow, kLeeway, kAccessTokenSeconds)
                   .is_ok());
   const std::pair<std::string_view, std::string_view> edits[] = {
       {R"("is_admin":false)", R"("is_admin":"true")"},

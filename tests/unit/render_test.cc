@@ -255,7 +255,7 @@ TEST(RenderError, EscapesControlCharactersAndBackslashes) {
 // Dependency failures never leak library text.
 
 TEST(DependencyFailure, PostgresUnreachableIsTheContract503) {
-  PgLink link("postgresql:///none?host=/nonexistent-dir", 1000);
+  PgLink link(PgOptions{"postgresql:///none?host=/nonexistent-dir", 1000});
   const Result<PgConnection*> conn = link.connection();
   ASSERT_FALSE(conn.is_ok());
   const Status& s = conn.status();
@@ -283,7 +283,7 @@ TEST(DependencyFailure, RedisUnreachableIsTheContract503) {
 }
 
 TEST(DependencyFailure, MissingSigningKeyIsTheFixed500) {
-  const Result<JwtSigner> signer = JwtSigner::load("/nonexistent/key.pem");
+  const Result<JwtSigner> signer = JwtSigner::load("/nonexistent/key.pem", kAccessTokenSeconds);
   ASSERT_FALSE(signer.is_ok());
   const Status& s = signer.status();
   const Response r = render_error(s, "req-key");
@@ -319,7 +319,7 @@ class TempFile {
 TEST(DependencyFailure, NonPemSigningKeyIsTheFixed500) {
   const TempFile file("this is not a PEM key\n");
   ASSERT_FALSE(file.path().empty());
-  const Result<JwtSigner> signer = JwtSigner::load(file.path());
+  const Result<JwtSigner> signer = JwtSigner::load(file.path(), kAccessTokenSeconds);
   ASSERT_FALSE(signer.is_ok());
   const Status& s = signer.status();
   const Response r = render_error(s, "req-pem");
@@ -332,7 +332,7 @@ TEST(DependencyFailure, NonPemSigningKeyIsTheFixed500) {
 TEST(DependencyFailure, NonPemVerifyingKeyIsTheFixed500) {
   const TempFile file("-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----\n");
   ASSERT_FALSE(file.path().empty());
-  const Result<JwtVerifier> verifier = JwtVerifier::load(file.path());
+  const Result<JwtVerifier> verifier = JwtVerifier::load(file.path(), kAccessTokenSeconds);
   ASSERT_FALSE(verifier.is_ok());
   const Status& s = verifier.status();
   const Response r = render_error(s, "req-pub");

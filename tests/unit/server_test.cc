@@ -2,9 +2,12 @@
 // with raw sockets: the review's slow, idle, many and padded peers, and a stop among them.
 #include "http/server.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -471,6 +474,80 @@ TEST(Serve, ConnectionsChurningBetweenWorkersSweeperAndEvictionAreAnsweredWhole)
   for (std::thread& t : clients) t.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_TRUE(answered(server, "/after"));
+}
+
+// A TCP connection to 127.0.0.1:port from the loopback address `source`, or -1.
+int tcp_from(const char* source, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// FASTCGI_ALLOWED_ADDRESSES on a TCP listener: a listed peer is served; any other is reset at
+// accept with nothing read or answered, and the refusals are logged a line a second at most,
+// with their count, and counted again at the stop.
+TEST(Serve, ATcpPeerNotAllowedIsResetAtAcceptAndLoggedRarely) {
+  Result<int> listener = open_listener("127.0.0.1:0");
+  ASSERT_TRUE(listener.is_ok()) << listener.status().describe();
+  sockaddr_in bound{};
+  socklen_t bound_length = sizeof bound;
+  ::getsockname(*listener, reinterpret_cast<sockaddr*>(&bound), &bound_length);
+  const int port = ntohs(bound.sin_port);
+  ServeOptions opts = options(10000, 10000);
+  opts.allowed_peers = AddressList::parse("127.0.0.2, ::1").value();
+  Endpoint endpoint;
+  endpoint.rules = {{"GET"}, true};
+  endpoint.new_worker = [] {
+    return std::make_unique<FunctionWorker>([](const Request&) { return json_response("{}"); });
+  };
+  CapturedStderr captured;
+  auto done =
+      std::async(std::launch::async, [&, fd = *listener] { return serve(fd, opts, endpoint); });
+  const auto served_from = [port](const char* source) {
+    const int fd = tcp_from(source, port);
+    bool ended = false;
+    const bool ok = fd >= 0 && write_all(fd, whole_request(get("/x"))) &&
+                    read_response(fd, &ended, 2000).find("Status: 200") != std::string::npos;
+    if (fd >= 0) ::close(fd);
+    return ok && ended;
+  };
+  EXPECT_TRUE(served_from("127.0.0.2"));
+  constexpr int kStrangers = 20;
+  for (int i = 0; i < kStrangers; ++i) {
+    const int fd = tcp_from("127.0.0.1", port);
+    ASSERT_GE(fd, 0) << "the kernel completes the handshake; the server refuses at accept";
+    write_all(fd, whole_request(get("/x")));
+    char byte = 0;
+    pollfd pfd{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&pfd, 1, 2000), 1) << i;
+    const ssize_t n = ::read(fd, &byte, 1);
+    EXPECT_TRUE(n < 0 ? errno == ECONNRESET : n == 0) << i << ": not one byte is answered";
+    ::close(fd);
+  }
+  EXPECT_TRUE(served_from("127.0.0.2")) << "the listener serves on";
+  request_stop();
+  ASSERT_EQ(done.get(), 0);
+  captured.restore();
+  const std::string log = captured.text();
+  const std::size_t lines = count(log, "refused a FastCGI connection from 127.0.0.1: not in");
+  EXPECT_GE(lines, 1U) << log;
+  EXPECT_LE(lines, 3U) << "a line a second at most:\n" << log;
+  EXPECT_NE(
+      log.find(std::to_string(kStrangers) + " connection(s) from addresses not allowed refused"),
+      std::string::npos)
+      << log;
+  EXPECT_EQ(count(log, "path=/x"), 2U) << "only the allowed peer's requests were served:\n" << log;
 }
 
 }  // namespace

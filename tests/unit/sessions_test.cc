@@ -268,6 +268,7 @@ TEST_F(Login, ASuspendedAccountIs403OnlyAfterTheRightPassword) {
 }
 
 TEST_F(Login, SuccessStartsASessionAndGivesTheBudgetsBack) {
+  signer.set_lifetime_seconds(300);  // ACCESS_TOKEN_SECONDS
   Result<SignedIn> r = login_as("ALICE", kPassword);  // the username ignoring case
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   expect_budgets(keys_of("login", "alice"), true);
@@ -295,7 +296,7 @@ TEST_F(Login, SuccessStartsASessionAndGivesTheBudgetsBack) {
   EXPECT_FALSE(claims.is_admin);
   EXPECT_FALSE(claims.is_owner);
   EXPECT_EQ(claims.iat, clock.now_seconds());
-  EXPECT_EQ(claims.exp, claims.iat + kAccessTokenSeconds);
+  EXPECT_EQ(claims.exp, claims.iat + 300);
   EXPECT_EQ(claims.aud, "chatalot");
   EXPECT_TRUE(is_uuid(claims.jti)) << claims.jti;
 }
@@ -743,8 +744,8 @@ TEST_F(Recover, DependencyFailuresAre503AndGiveTheBudgetsBack) {
 
 // --- claims_for ----------------------------------------------------------------------------
 
-TEST(ClaimsFor, AreTheSubjectsForFifteenMinutes) {
-  const AccessClaims c = claims_for({"u1", "alice", false, true, "s1"}, "j1", 1000);
+TEST(ClaimsFor, AreTheSubjectsForTheLifetime) {
+  const AccessClaims c = claims_for({"u1", "alice", false, true, "s1"}, "j1", 1000, 900);
   EXPECT_EQ(c.sub, "u1");
   EXPECT_EQ(c.username, "alice");
   EXPECT_TRUE(c.is_owner);
@@ -754,7 +755,8 @@ TEST(ClaimsFor, AreTheSubjectsForFifteenMinutes) {
   EXPECT_EQ(c.iat, 1000);
   EXPECT_EQ(c.exp, 1900);
   EXPECT_EQ(c.aud, "chatalot");
-  EXPECT_FALSE(claims_for({"u2", "bob", false, false, ""}, "j2", 0).is_admin);
+  EXPECT_FALSE(claims_for({"u2", "bob", false, false, ""}, "j2", 0, 900).is_admin);
+  EXPECT_EQ(claims_for({"u2", "bob", false, false, ""}, "j2", 0, 60).exp, 60);
 }
 
 // --- device_name ---------------------------------------------------------------------------
