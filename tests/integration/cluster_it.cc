@@ -105,6 +105,8 @@ const Node* owner_of(const std::vector<Node>& nodes, int slot) {
   }
   return nullptr;
 }
+// The answer points into nodes: never a temporary's.
+const Node* owner_of(std::vector<Node>&& nodes, int slot) = delete;
 
 std::vector<const Node*> masters(const std::vector<Node>& nodes) {
   std::vector<const Node*> out;
@@ -269,7 +271,8 @@ TEST(Cluster, TheFailedInviteCounterCountsEveryFailure) {
     EXPECT_EQ(res->status, 400) << res->body;
   }
   EXPECT_EQ(std::atoi(g_stack->redis_cli("GET " + key).c_str()), before + 3);
-  const Node* owner = owner_of(cluster_nodes(), key_slot(key));
+  const std::vector<Node> nodes = cluster_nodes();
+  const Node* owner = owner_of(nodes, key_slot(key));
   ASSERT_NE(owner, nullptr);
   EXPECT_EQ(std::atoi(cli(owner->port, "GET " + key).c_str()), before + 3);
 }
@@ -410,7 +413,8 @@ TEST(Cluster, AReshardingUnderLoadKeepsEveryLimitExact) {
       EXPECT_EQ(tally.count(addr, 429), 3) << addr;
     }
   }
-  const Node* owner = owner_of(cluster_nodes(), slot);
+  const std::vector<Node> after = cluster_nodes();
+  const Node* owner = owner_of(after, slot);
   ASSERT_NE(owner, nullptr);
   EXPECT_EQ(owner->port, target->port);
   const std::string logs =
