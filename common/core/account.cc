@@ -12,11 +12,35 @@ Status session_not_found() { return {Code::kNotFound, Msg::kSessionNotFound}; }
 
 }  // namespace
 
-Result<Account> my_account(const Caller& caller, SessionStore& sessions) {
-  Result<std::optional<Account>> account = sessions.find_by_id(caller.user_id);
-  if (!account.is_ok()) return account.status();
-  if (!account->has_value()) return Status(Code::kUnauthenticated, Msg::kTokenInvalid);
-  Account out = std::move(**account);
+namespace {
+
+// The directory authenticate() asks, answered from the whole account, which it keeps.
+class AccountLookup final : public UserDirectory {
+ public:
+  explicit AccountLookup(SessionStore& sessions) : sessions_(sessions) {}
+  Result<std::optional<Roles>> roles(std::string_view user_id) override {
+    Result<std::optional<Account>> found = sessions_.find_by_id(user_id);
+    if (!found.is_ok()) return found.status();
+    account_ = std::move(found).value();
+    if (!account_) return std::optional<Roles>();
+    return std::optional<Roles>(Roles{account_->is_admin, account_->is_owner, account_->suspended_at.has_value()});
+  }
+  std::optional<Account>& account() { return account_; }
+
+ private:
+  SessionStore& sessions_;
+  std::optional<Account> account_;
+};
+
+}  // namespace
+
+Result<Account> my_account(std::string_view authorization, const TokenVerifier& verifier,
+                           const Clock& clock, SessionStore& sessions) {
+  AccountLookup lookup(sessions);
+  AuthDeps deps{verifier, clock, lookup};
+  Result<Caller> caller = authenticate(authorization, deps);
+  if (!caller.is_ok()) return caller.status();
+  Account out = std::move(*lookup.account());  // authenticate() admits only a found account
   out.password_hash.clear();  // never leaves the domain
   return out;
 }

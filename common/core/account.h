@@ -22,9 +22,11 @@ class KeyStore {
   virtual Status replace(std::string_view user_id, const KeySet& keys, std::string_view request_id) = 0;
 };
 
-// GET /api/account/me: the account as the database has it (401 Msg::kTokenInvalid if it was
-// deleted since the token was checked).
-Result<Account> my_account(const Caller& caller, SessionStore& sessions);
+// GET /api/account/me: the bearer rules of authenticate() and the account they admit, from one
+// read of the account (its row holds the roles and the suspension the rules check): one query a
+// request instead of two. Refusals as authenticate()'s.
+Result<Account> my_account(std::string_view authorization, const TokenVerifier& verifier,
+                           const Clock& clock, SessionStore& sessions);
 
 // GET /api/account/sessions.
 Result<std::vector<SessionInfo>> my_sessions(const Caller& caller, SessionStore& sessions);

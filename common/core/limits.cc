@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "core/log.h"
 #include "core/text.h"
@@ -49,7 +50,9 @@ std::string grouped_key(std::string_view remote_addr, std::size_t v4_bits, std::
   keep_prefix(reinterpret_cast<unsigned char*>(&v4), sizeof v4, v4_bits);
   char text[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &v4, text, sizeof text);
-  return std::string("ip4:") + text + (v4_bits == 32 ? "" : "/" + std::to_string(v4_bits));
+  std::string key = std::string("ip4:") + text;
+  if (v4_bits != 32) key.append("/").append(std::to_string(v4_bits));
+  return key;
 }
 
 }  // namespace
@@ -62,21 +65,33 @@ std::string registration_key(std::string_view remote_addr) {
   return "chatalot:rl:register:" + client_key(remote_addr);
 }
 
-Status FailureBudgets::begin() {
+std::vector<LimitCall> FailureBudgets::calls(LimitMode mode, const std::vector<bool>& which) const {
+  std::vector<LimitCall> out;
   for (std::size_t i = 0; i < budgets_.size(); ++i) {
-    Status s = limiter_.apply(budgets_[i].key, budgets_[i].limit, LimitMode::kTake);
-    if (!s.is_ok()) {
-      give_back(i);
-      return s;
-    }
+    if (which.empty() || which[i]) out.push_back({budgets_[i].key, budgets_[i].limit, mode});
   }
-  return Status::ok();
+  return out;
 }
 
-void FailureBudgets::give_back(std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) {
-    log_if_failed(limiter_.apply(budgets_[i].key, budgets_[i].limit, LimitMode::kRefund));
+// All budgets at once (one round trip): when one refuses, the takes that went through are
+// given back, and the first refusal in the budgets' order is the answer.
+Status FailureBudgets::begin() {
+  const std::vector<Status> taken = limiter_.apply_all(calls(LimitMode::kTake));
+  std::vector<bool> took(taken.size());
+  std::optional<Status> refusal;
+  for (std::size_t i = 0; i < taken.size(); ++i) {
+    took[i] = taken[i].is_ok();
+    if (!took[i] && !refusal) refusal = taken[i];
   }
+  if (!refusal) return Status::ok();
+  give_back(took);
+  return *refusal;
+}
+
+void FailureBudgets::give_back(const std::vector<bool>& which) {
+  const std::vector<LimitCall> refunds = calls(LimitMode::kRefund, which);
+  if (refunds.empty()) return;
+  for (const Status& s : limiter_.apply_all(refunds)) log_if_failed(s);
 }
 
 std::vector<Budget> account_budgets(std::string_view kind, std::string_view account,

@@ -31,9 +31,10 @@ std::string registration_key(std::string_view remote_addr);
 // The counter of failed invite attempts from everywhere (Limiter::count).
 inline constexpr std::string_view kInviteFailuresKey = "chatalot:stats:invite-failures";
 
-// Budgets that only failures spend: begin() takes one from each (in order; when one refuses,
-// those already taken are given back and its refusal is the answer), and succeeded() gives them
-// all back, so an attempt that turns out right costs nothing and concurrency cannot overshoot.
+// Budgets that only failures spend: begin() takes one from each (all in one Limiter::apply_all;
+// when one refuses, those taken are given back and the first refusal in order is the answer),
+// and succeeded() gives them all back, so an attempt that turns out right costs nothing and
+// concurrency cannot overshoot.
 // gave_back() is for an attempt that could not be made (a dependency away): it tried nothing.
 // Limiter failures while giving back are logged only: the answer is already known.
 struct Budget {
@@ -46,11 +47,13 @@ class FailureBudgets {
   FailureBudgets(Limiter& limiter, std::vector<Budget> budgets)
       : limiter_(limiter), budgets_(std::move(budgets)) {}
   Status begin();
-  void succeeded() { give_back(budgets_.size()); }
-  void gave_back() { give_back(budgets_.size()); }
+  void succeeded() { give_back({}); }
+  void gave_back() { give_back({}); }
 
  private:
-  void give_back(std::size_t count);
+  // The calls of mode for the budgets which marks (all when which is empty).
+  std::vector<LimitCall> calls(LimitMode mode, const std::vector<bool>& which = {}) const;
+  void give_back(const std::vector<bool>& which);
   Limiter& limiter_;
   std::vector<Budget> budgets_;
 };

@@ -35,16 +35,35 @@ void append_value(std::string& out, std::string_view v) {
   out += '"';
 }
 
-void emit(std::string& line) {
-  line += '\n';
-  const char* p = line.data();
-  std::size_t left = line.size();
+constexpr std::size_t kRequestLogBuffer = 16 * 1024;
+
+// This thread's access lines not written yet.
+std::string& request_lines() {
+  thread_local std::string lines;
+  return lines;
+}
+
+void write_all(const std::string& text) {
+  const char* p = text.data();
+  std::size_t left = text.size();
   while (left > 0) {
     const ssize_t n = ::write(STDERR_FILENO, p, left);
     if (n <= 0) return;  // nowhere to report a failing stderr
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+}
+
+// A line of its own goes after this thread's earlier access lines, in one write with them.
+void emit(std::string& line) {
+  line += '\n';
+  std::string& pending = request_lines();
+  if (pending.empty()) {
+    write_all(line);
+    return;
+  }
+  pending += line;
+  flush_request_log();
 }
 
 }  // namespace
@@ -67,7 +86,17 @@ void log_request(std::string_view method, std::string_view path, int status,
   line += " duration_us=" + std::to_string(duration.count());
   line += " request_id=";
   append_value(line, request_id.empty() ? "-" : request_id);
-  emit(line);
+  line += '\n';
+  std::string& pending = request_lines();
+  pending += line;
+  if (pending.size() >= kRequestLogBuffer) flush_request_log();
+}
+
+void flush_request_log() {
+  std::string& pending = request_lines();
+  if (pending.empty()) return;
+  write_all(pending);
+  pending.clear();
 }
 
 }  // namespace chatalot

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/status.h"
@@ -108,12 +109,28 @@ enum class LimitMode {
   kRefund,  // give one back (a take that turned out not to count)
 };
 
+// One limit to apply (Limiter::apply_all).
+struct LimitCall {
+  std::string key;
+  RateLimit limit;
+  LimitMode mode;
+};
+
 class Limiter {
  public:
   virtual ~Limiter() = default;
   // ok when allowed; kResourceExhausted (Msg::kRateLimited, with retry_after) when not;
   // kUnavailable when the state cannot be reached (unless the implementation fails open).
   virtual Status apply(const std::string& key, const RateLimit& limit, LimitMode mode) = 0;
+  // Each call as apply() would answer it, in order; each is atomic on its own key, not together.
+  // An implementation may send them together (one round trip to Redis); this one applies them
+  // one after the other.
+  virtual std::vector<Status> apply_all(const std::vector<LimitCall>& calls) {
+    std::vector<Status> out;
+    out.reserve(calls.size());
+    for (const LimitCall& c : calls) out.push_back(apply(c.key, c.limit, c.mode));
+    return out;
+  }
   // Adds one to a plain counter kept beside the limits (a figure for alerting, never a gate)
   // and returns its new value.
   virtual Result<long long> count(const std::string& key) = 0;

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,7 +27,6 @@
 namespace chatalot {
 namespace {
 
-constexpr std::size_t kEd25519SignatureSize = 64;
 // A PEM Ed25519 key is about 120 bytes; anything far larger is not one of our key files.
 constexpr std::size_t kMaxPemFileSize = std::size_t{16} * 1024;
 
@@ -250,22 +250,48 @@ Result<std::string> base64url_decode(std::string_view text) {
 
 void Ed25519Key::Free::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 
+Ed25519Key::~Ed25519Key() {
+  if (!secret_.empty()) sodium_memzero(secret_.data(), secret_.size());
+}
+
+Result<Ed25519Key> Ed25519Key::from(EVP_PKEY* pkey, bool has_private) {
+  Ed25519Key key(pkey, has_private);
+  if (sodium_init() < 0) return Status(Code::kInternal, "libsodium could not be initialised");
+  std::size_t size = crypto_sign_PUBLICKEYBYTES;
+  key.public_.assign(size, '\0');
+  if (EVP_PKEY_get_raw_public_key(pkey, reinterpret_cast<unsigned char*>(key.public_.data()), &size) != 1 ||
+      size != crypto_sign_PUBLICKEYBYTES) {
+    return openssl_failure("cannot read the Ed25519 public key");
+  }
+  if (!has_private) return key;
+  std::array<unsigned char, crypto_sign_SEEDBYTES> seed{};
+  size = seed.size();
+  std::array<unsigned char, crypto_sign_PUBLICKEYBYTES> derived{};
+  key.secret_.assign(crypto_sign_SECRETKEYBYTES, '\0');
+  const bool ok = EVP_PKEY_get_raw_private_key(pkey, seed.data(), &size) == 1 && size == seed.size() &&
+                  crypto_sign_seed_keypair(derived.data(), reinterpret_cast<unsigned char*>(key.secret_.data()),
+                                           seed.data()) == 0;
+  sodium_memzero(seed.data(), seed.size());
+  if (!ok) return openssl_failure("cannot read the Ed25519 private key");
+  return key;
+}
+
 Result<Ed25519Key> Ed25519Key::generate() {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   if (key == nullptr) return openssl_failure("cannot generate an Ed25519 key");
-  return Ed25519Key(key, true);
+  return from(key, true);
 }
 
 Result<Ed25519Key> Ed25519Key::load_private_pem(const std::string& path) {
   Result<PkeyPtr> key = load_pem(path, true);
   if (!key.is_ok()) return key.status();
-  return Ed25519Key(key->release(), true);
+  return from(key->release(), true);
 }
 
 Result<Ed25519Key> Ed25519Key::load_public_pem(const std::string& path) {
   Result<PkeyPtr> key = load_pem(path, false);
   if (!key.is_ok()) return key.status();
-  return Ed25519Key(key->release(), false);
+  return from(key->release(), false);
 }
 
 Status Ed25519Key::write_private_pem(const std::string& path) const {
@@ -279,31 +305,21 @@ Status Ed25519Key::write_public_pem(const std::string& path) const {
 
 Result<std::string> Ed25519Key::sign(std::string_view message) const {
   if (!has_private_) return Status(Code::kFailedPrecondition, "signing needs a private key");
-  const MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::string signature(kEd25519SignatureSize, '\0');
-  std::size_t size = signature.size();
-  // Ed25519 hashes internally and only signs in one shot: no digest, no Update calls.
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
-      size != kEd25519SignatureSize) {
-    return openssl_failure("Ed25519 signing failed");
+  std::string signature(crypto_sign_BYTES, '\0');
+  if (crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr,
+                           reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                           reinterpret_cast<const unsigned char*>(secret_.data())) != 0) {
+    return Status(Code::kInternal, "Ed25519 signing failed");
   }
   return signature;
 }
 
 bool Ed25519Key::verify(std::string_view message, std::string_view signature) const {
-  if (signature.size() != kEd25519SignatureSize) return false;
-  const MdCtxPtr ctx(EVP_MD_CTX_new());
-  const bool ok =
-      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) == 1 &&
-      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                       signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
-                       message.size()) == 1;
-  // A bad signature is an expected outcome here, not an error to leave queued for the next
-  // OpenSSL caller on this thread.
-  if (!ok) ERR_clear_error();
-  return ok;
+  return signature.size() == crypto_sign_BYTES &&
+         crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(),
+                                     reinterpret_cast<const unsigned char*>(public_.data())) == 0;
 }
 
 }  // namespace chatalot

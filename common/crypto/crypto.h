@@ -30,7 +30,10 @@ std::string sha256_hex(std::string_view data);
 std::string base64url_encode(std::string_view bytes);                  // no padding
 Result<std::string> base64url_decode(std::string_view text);          // no padding accepted
 
-// An Ed25519 key pair or public key, owning its EVP_PKEY. Move-only.
+// An Ed25519 key pair or public key, owning its EVP_PKEY (for the PEM files) and its raw bytes:
+// tokens are signed and verified with libsodium, two to three times as fast as OpenSSL's EVP
+// path, which looks its algorithm up on every call (tests/bench/run, refresh and account/me).
+// Move-only; the private bytes are wiped when the key goes.
 class Ed25519Key {
  public:
   static Result<Ed25519Key> generate();
@@ -43,6 +46,10 @@ class Ed25519Key {
   Status write_private_pem(const std::string& path) const;
   Status write_public_pem(const std::string& path) const;
 
+  Ed25519Key(Ed25519Key&&) noexcept = default;
+  Ed25519Key& operator=(Ed25519Key&&) noexcept = default;
+  ~Ed25519Key();
+
   bool has_private() const { return has_private_; }
   // Signature over message (64 bytes). Requires the private key.
   Result<std::string> sign(std::string_view message) const;
@@ -52,9 +59,13 @@ class Ed25519Key {
   struct Free {
     void operator()(EVP_PKEY* key) const;
   };
+  // The raw bytes of key (its public half only unless has_private).
+  static Result<Ed25519Key> from(EVP_PKEY* key, bool has_private);
   Ed25519Key(EVP_PKEY* key, bool has_private) : key_(key), has_private_(has_private) {}
   std::unique_ptr<EVP_PKEY, Free> key_;
   bool has_private_ = false;
+  std::string public_;  // 32 bytes
+  std::string secret_;  // libsodium's 64-byte secret key (seed and public key); empty if none
 };
 
 }  // namespace chatalot

@@ -91,7 +91,7 @@ Result<std::string> sign_access_token(const Ed25519Key& key, const AccessClaims&
 
 Result<AccessClaims> verify_access_token(const Ed25519Key& key, std::string_view token,
                                          std::int64_t now, std::int64_t leeway_seconds,
-                                         std::int64_t max_lifetime_seconds) {
+                                         std::int64_t max_lifetime_seconds, bool signature_known) {
   if (token.size() > kMaxTokenSize) return invalid_token();
   const std::size_t dot1 = token.find('.');
   const std::size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
@@ -105,8 +105,10 @@ Result<AccessClaims> verify_access_token(const Ed25519Key& key, std::string_view
 
   // The signature is checked before the claims are parsed, so unsigned input meets only the
   // small header above.
-  Result<std::string> signature = base64url_decode(token.substr(dot2 + 1));
-  if (!signature.is_ok() || !key.verify(signing_input, *signature)) return invalid_token();
+  if (!signature_known) {
+    Result<std::string> signature = base64url_decode(token.substr(dot2 + 1));
+    if (!signature.is_ok() || !key.verify(signing_input, *signature)) return invalid_token();
+  }
 
   Result<rapidjson::Document> payload = decode_object(token.substr(dot1 + 1, dot2 - dot1 - 1));
   if (!payload.is_ok()) return invalid_token();
@@ -159,6 +161,29 @@ Result<JwtVerifier> JwtVerifier::load(const std::string& public_key_path,
     return Status(Code::kFailedPrecondition, "JWT_PUBLIC_KEY_PATH: " + key.status().describe());
   }
   return JwtVerifier(std::move(key).value(), lifetime_seconds);
+}
+
+Result<AccessClaims> JwtVerifier::verify(std::string_view token, std::int64_t now) const {
+  const bool known = verified_->contains(token);
+  Result<AccessClaims> claims =
+      verify_access_token(key_, token, now, kTokenLeewaySeconds, lifetime_seconds_, known);
+  if (!known && claims.is_ok()) verified_->add(token);
+  return claims;
+}
+
+bool VerifiedTokens::contains(std::string_view token) const {
+  std::lock_guard lock(mu_);
+  return set_.contains(std::string(token));
+}
+
+void VerifiedTokens::add(std::string_view token) {
+  std::lock_guard lock(mu_);
+  if (!set_.emplace(token).second) return;
+  order_.emplace_back(token);
+  if (order_.size() > capacity_) {
+    set_.erase(order_.front());
+    order_.pop_front();
+  }
 }
 
 }  // namespace chatalot

@@ -67,25 +67,16 @@ bool verify_password(std::string_view phc, std::string_view password) {
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }
 
-bool HashGate::acquire(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  if (!cv_.wait_for(lock, timeout, [this] { return free_ > 0; })) return false;
-  --free_;
-  return true;
-}
+namespace {
 
-void HashGate::release() {
-  {
-    std::lock_guard lock(mu_);
-    ++free_;
-  }
-  cv_.notify_one();
-}
+Status queue_full() { return unavailable("password hashing queue full"); }
+
+}  // namespace
 
 Result<std::string> Argon2Hasher::hash(std::string_view password) {
-  const HashGate::Slot slot = gate_.enter(queue_timeout_);
-  if (!slot) return unavailable("password hashing queue full");
-  return hash_password(password, params_);
+  Result<std::string> hashed = queue_full();
+  if (!threads_.run([&] { hashed = hash_password(password, params_); })) return queue_full();
+  return hashed;
 }
 
 
@@ -109,13 +100,22 @@ Result<std::string> Argon2Hasher::dummy_hash() {
 }
 
 Result<bool> Argon2Hasher::verify(const std::optional<std::string>& phc, std::string_view password) {
-  const HashGate::Slot slot = gate_.enter(queue_timeout_);
-  if (!slot) return unavailable("password hashing queue full");
-  if (phc) return verify_password(*phc, password);
-  Result<std::string> dummy = dummy_hash();
-  if (!dummy.is_ok()) return dummy.status();
-  (void)verify_password(*dummy, password);
-  return false;
+  Result<bool> verified = queue_full();
+  const bool ran = threads_.run([&] {
+    if (phc) {
+      verified = verify_password(*phc, password);
+      return;
+    }
+    // An unknown account costs the same work as a known one.
+    Result<std::string> dummy = dummy_hash();
+    if (!dummy.is_ok()) {
+      verified = dummy.status();
+      return;
+    }
+    (void)verify_password(*dummy, password);
+    verified = false;
+  });
+  return ran ? verified : queue_full();
 }
 
 bool Argon2Hasher::needs_rehash(std::string_view phc) const {

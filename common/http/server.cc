@@ -462,6 +462,7 @@ void accept_one(const Loop& loop, Worker& worker) {
 void worker_thread(const Loop& loop, const Endpoint& endpoint) {
   const std::unique_ptr<Worker> worker = endpoint.new_worker();
   for (;;) {
+    flush_request_log();  // the access lines of what this worker served since it last waited
     // One event at a time, so a ready connection never waits behind another.
     epoll_event event{};
     const int n = ::epoll_wait(loop.ep, &event, 1, -1);

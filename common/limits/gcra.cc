@@ -52,6 +52,8 @@ const std::string& script_sha() {
 
 }  // namespace
 
+const char* gcra_script() { return kGcraScript; }
+
 RedisLimiter::RedisLimiter(const RedisTarget& target, int timeout_ms, bool fail_open)
     : route_(target.cluster_seeds.empty()
                  ? std::unique_ptr<KeyRoute>(std::make_unique<SingleRoute>(target, timeout_ms))
@@ -70,13 +72,29 @@ Result<long long> RedisLimiter::count(const std::string& key) {
   return integer(**reply);
 }
 
+KeyCommand RedisLimiter::command(const LimitCall& call) {
+  const double interval_ms = 1000.0 / call.limit.per_second;
+  return {call.key,
+          {"EVALSHA", script_sha(), "1", call.key, std::to_string(interval_ms),
+           std::to_string(call.limit.burst), call.mode == LimitMode::kRefund ? "-1" : "1",
+           call.mode == LimitMode::kPeek ? "0" : "1"},
+          kGcraScript};
+}
+
 Status RedisLimiter::apply(const std::string& key, const RateLimit& limit, LimitMode mode) {
-  const double interval_ms = 1000.0 / limit.per_second;
-  Result<RedisReply> reply = route_->run(
-      {key,
-       {"EVALSHA", script_sha(), "1", key, std::to_string(interval_ms), std::to_string(limit.burst),
-        mode == LimitMode::kRefund ? "-1" : "1", mode == LimitMode::kPeek ? "0" : "1"},
-       kGcraScript});
+  return answer(route_->run(command({key, limit, mode})));
+}
+
+std::vector<Status> RedisLimiter::apply_all(const std::vector<LimitCall>& calls) {
+  std::vector<KeyCommand> commands;
+  commands.reserve(calls.size());
+  for (const LimitCall& c : calls) commands.push_back(command(c));
+  std::vector<Status> out;
+  for (const Result<RedisReply>& reply : route_->run_all(commands)) out.push_back(answer(reply));
+  return out;
+}
+
+Status RedisLimiter::answer(const Result<RedisReply>& reply) {
   if (!reply.is_ok()) return failed(reply.status());
   Result<std::vector<long long>> values = integer_array(**reply);
   if (!values.is_ok()) return failed(values.status());

@@ -18,6 +18,9 @@
 
 namespace chatalot {
 
+// The script's text (bench/ baselines load the same script).
+const char* gcra_script();
+
 class RedisLimiter final : public Limiter {
  public:
   // A cluster when target has cluster seeds. fail_open: when Redis cannot answer, allow (and
@@ -25,9 +28,14 @@ class RedisLimiter final : public Limiter {
   RedisLimiter(const RedisTarget& target, int timeout_ms, bool fail_open);
 
   Status apply(const std::string& key, const RateLimit& limit, LimitMode mode) override;
+  // One round trip to a single server (a pipeline); on a cluster, one call after the other.
+  std::vector<Status> apply_all(const std::vector<LimitCall>& calls) override;
   Result<long long> count(const std::string& key) override;
 
  private:
+  static KeyCommand command(const LimitCall& call);
+  // The script's reply as apply() answers it.
+  Status answer(const Result<RedisReply>& reply);
   Status failed(const Status& s);
 
   std::unique_ptr<KeyRoute> route_;

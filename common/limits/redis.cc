@@ -197,16 +197,67 @@ Result<RedisReply> RedisConnection::run(const KeyCommand& command, bool asking) 
   return r;
 }
 
-Result<RedisReply> SingleRoute::run(const KeyCommand& command) {
-  if (conn_ && !conn_->still_open()) conn_.reset();
-  if (!conn_) {
-    Result<RedisConnection> opened = RedisConnection::open(target_, timeout_ms_);
-    if (!opened.is_ok()) return opened.status();
-    conn_.emplace(std::move(opened).value());
+std::vector<Result<RedisReply>> RedisConnection::run_all(const std::vector<KeyCommand>& commands) {
+  std::size_t appended = 0;
+  for (const KeyCommand& c : commands) {
+    std::vector<const char*> ptrs;
+    std::vector<std::size_t> lens;
+    for (const std::string& a : c.argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(ctx_.get(), static_cast<int>(c.argv.size()), ptrs.data(), lens.data()) != REDIS_OK) {
+      break;
+    }
+    ++appended;
   }
+  std::vector<Result<RedisReply>> out;
+  out.reserve(commands.size());
+  while (out.size() < commands.size()) {
+    void* raw = nullptr;
+    if (out.size() >= appended || ctx_->err != 0 || redisGetReply(ctx_.get(), &raw) != REDIS_OK) {
+      out.emplace_back(redis_failure(ctx_->err != 0 ? ctx_->errstr : "command not sent"));
+      continue;
+    }
+    out.emplace_back(RedisReply(static_cast<redisReply*>(raw)));
+  }
+  // Not loaded on this server yet (first use, restart, failover): run() loads it with EVAL, once
+  // every reply of the pipeline has been read.
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    if (out[i].is_ok() && !commands[i].script.empty() && error_text(**out[i]).starts_with("NOSCRIPT")) {
+      out[i] = run(commands[i]);
+    }
+  }
+  return out;
+}
+
+Status SingleRoute::connect() {
+  if (conn_ && !conn_->still_open()) conn_.reset();
+  if (conn_) return Status::ok();
+  Result<RedisConnection> opened = RedisConnection::open(target_, timeout_ms_);
+  if (!opened.is_ok()) return opened.status();
+  conn_.emplace(std::move(opened).value());
+  return Status::ok();
+}
+
+Result<RedisReply> SingleRoute::run(const KeyCommand& command) {
+  CHATALOT_RETURN_IF_ERROR(connect());
   Result<RedisReply> reply = conn_->run(command);
   if (!reply.is_ok()) conn_.reset();  // reopened on the next call
   return reply;
+}
+
+std::vector<Result<RedisReply>> SingleRoute::run_all(const std::vector<KeyCommand>& commands) {
+  if (Status s = connect(); !s.is_ok()) {
+    std::vector<Result<RedisReply>> failed;
+    for (std::size_t i = 0; i < commands.size(); ++i) failed.emplace_back(s);
+    return failed;
+  }
+  std::vector<Result<RedisReply>> replies = conn_->run_all(commands);
+  for (const Result<RedisReply>& r : replies) {
+    if (!r.is_ok()) conn_.reset();  // reopened on the next call
+  }
+  return replies;
 }
 
 }  // namespace chatalot

@@ -80,6 +80,10 @@ class RedisConnection {
   // preceded by ASKING (a cluster slot this node is importing, after an ASK redirect).
   Result<RedisReply> run(const KeyCommand& command, bool asking = false);
 
+  // The commands sent together and their replies read after (one round trip), each as run()
+  // answers it. After a connection failure the rest are kUnavailable.
+  std::vector<Result<RedisReply>> run_all(const std::vector<KeyCommand>& commands);
+
  private:
   struct Free {
     void operator()(redisContext* c) const;
@@ -95,6 +99,13 @@ class KeyRoute {
   // The reply of the server that holds the key (an error reply included); kUnavailable when no
   // server can answer now.
   virtual Result<RedisReply> run(const KeyCommand& command) = 0;
+  // Each command as run() answers it, in order; a route may send them together.
+  virtual std::vector<Result<RedisReply>> run_all(const std::vector<KeyCommand>& commands) {
+    std::vector<Result<RedisReply>> out;
+    out.reserve(commands.size());
+    for (const KeyCommand& c : commands) out.push_back(run(c));
+    return out;
+  }
 };
 
 // One Redis server, over one connection opened on first use and replaced after a failure.
@@ -103,8 +114,11 @@ class SingleRoute final : public KeyRoute {
   SingleRoute(RedisTarget target, int timeout_ms)
       : target_(std::move(target)), timeout_ms_(timeout_ms) {}
   Result<RedisReply> run(const KeyCommand& command) override;
+  // One round trip for all of them (a pipeline).
+  std::vector<Result<RedisReply>> run_all(const std::vector<KeyCommand>& commands) override;
 
  private:
+  Status connect();
   RedisTarget target_;
   int timeout_ms_;
   std::optional<RedisConnection> conn_;

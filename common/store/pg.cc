@@ -157,15 +157,17 @@ Result<PgResult> PgConnection::exec(Sql id, std::span<const PgParam> params) {
   }
   const int n = static_cast<int>(params.size());
   const std::size_t index = static_cast<std::size_t>(id);
-  if (prepare_ && !prepared_[index]) {
+  // An unnamed statement is planned for the values it is sent with.
+  const bool prepare = prepare_ && !s.plan_each_call;
+  if (prepare && !prepared_[index]) {
     PgResult r(PQprepare(conn_.get(), s.name, s.text.c_str(), n, types.data()));
     if (PQresultStatus(r.result_.get()) != PGRES_COMMAND_OK) return failure(r.result_.get(), s.name);
     prepared_[index] = true;
   }
-  PgResult result(prepare_ ? PQexecPrepared(conn_.get(), s.name, n, values.data(), lengths.data(),
-                                            formats.data(), 0)
-                           : PQexecParams(conn_.get(), s.text.c_str(), n, types.data(),
-                                          values.data(), lengths.data(), formats.data(), 0));
+  PgResult result(prepare ? PQexecPrepared(conn_.get(), s.name, n, values.data(), lengths.data(),
+                                           formats.data(), 0)
+                          : PQexecParams(conn_.get(), s.text.c_str(), n, types.data(),
+                                         values.data(), lengths.data(), formats.data(), 0));
   const ExecStatusType status = PQresultStatus(result.result_.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
   return failure(result.result_.get(), s.name);

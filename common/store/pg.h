@@ -86,8 +86,9 @@ class PgResult {
 class PgConnection {
  public:
   // Connects (connect_timeout 3 s unless the URL sets one). Without transaction pooling, each
-  // statement runs as a named prepared statement of this connection (prepared on first use) and
-  // statement_timeout is set for the session (0: none); with it, see PgOptions.
+  // statement runs as a named prepared statement of this connection (prepared on first use, but
+  // those marked plan_each_call in the registry) and statement_timeout is set for the session
+  // (0: none); with it, see PgOptions.
   static Result<PgConnection> open(const PgOptions& options);
   // For a statement or script that runs once (the operator's CLI): unnamed statements, no
   // statement_timeout, no session state.

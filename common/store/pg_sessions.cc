@@ -224,9 +224,12 @@ Status PgKeyStore::replace(std::string_view user_id, const KeySet& keys, std::st
 Result<std::vector<Account>> PgUserAdminStore::list(const UserQuery& query) {
   Result<PgConnection*> db = link_.connection();
   if (!db.is_ok()) return db.status();
-  Result<PgResult> r = (*db)->exec(Sql::kListUsers, {PgParam::text(query.search),
-                                                     PgParam::int4(query.limit),
-                                                     PgParam::int8(query.offset)});
+  const PgParam limit = PgParam::int4(query.limit);
+  const PgParam offset = PgParam::int8(query.offset);
+  Result<PgResult> r =
+      query.search.empty()
+          ? (*db)->exec(Sql::kListUsers, {limit, offset})
+          : (*db)->exec(Sql::kSearchUsers, {PgParam::text(query.search), limit, offset});
   if (!r.is_ok()) return r.status();
   std::vector<Account> users;
   users.reserve(static_cast<std::size_t>(r->rows()));

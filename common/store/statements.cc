@@ -252,14 +252,24 @@ std::vector<Statement> make_statements() {
        " VALUES ($1, 'keys.register', $1, jsonb_build_object('one_time_prekeys', $2), $3)",
        {kUuid, kInt4, kText}},
 
-      // Search as plain text: \, % and _ are escaped, so only the whole string matches.
+      // The admin's user list, newest first; search_users when there is a term.
       {Sql::kListUsers, "list_users",
+       "SELECT " + account_columns("") +
+           " FROM users ORDER BY created_at DESC, id LIMIT $1 OFFSET $2",
+       {kInt4, kInt8}},
+      // Search as plain text ignoring case: \, % and _ are escaped, so only the whole string
+      // matches. lower(column) LIKE lower(pattern) are the expressions of the trigram indexes of
+      // migration 003. Which plan is best depends on the term: a rare one is found through the
+      // indexes, a common one by walking the newest accounts until the page is full; so the
+      // statement is planned for each term (a generic plan would serve every term with one).
+      {Sql::kSearchUsers, "search_users",
        "SELECT " + account_columns("u.") + " FROM users u,"
-       " (SELECT '%' || replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
-       "         || '%' AS p) q"
-       " WHERE $1 = '' OR u.username ILIKE q.p OR u.display_name ILIKE q.p OR u.email ILIKE q.p"
+       " (SELECT lower('%' || replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
+       "               || '%') AS p) q"
+       " WHERE lower(u.username) LIKE q.p OR lower(u.display_name) LIKE q.p"
+       "    OR lower(u.email) LIKE q.p"
        " ORDER BY u.created_at DESC, u.id LIMIT $2 OFFSET $3",
-       {kText, kInt4, kInt8}},
+       {kText, kInt4, kInt8}, /*plan_each_call=*/true},
       // The owner's flag is never removed (and the table's CHECK agrees).
       {Sql::kSetAdmin, "set_admin",
        "WITH u AS (UPDATE users SET is_admin = $2 WHERE id = $1 AND (NOT is_owner OR $2)"

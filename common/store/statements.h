@@ -64,6 +64,7 @@ enum class Sql : std::size_t {
   kAuditKeys,
   // Admin users.
   kListUsers,
+  kSearchUsers,
   kSetAdmin,
   kSuspendUser,
   kUnsuspendUser,
@@ -80,6 +81,10 @@ struct Statement {
   const char* name;  // for prepared statements and the log
   std::string text;
   std::vector<PgType> params;
+  // Planned anew for each call's values, never prepared: for a statement whose best plan
+  // depends on a value (a search term), where PostgreSQL's generic plan of a prepared statement
+  // would serve every value with one plan.
+  bool plan_each_call = false;
 };
 
 const Statement& statement(Sql id);

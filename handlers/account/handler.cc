@@ -107,6 +107,10 @@ class AccountWorker final : public Worker {
     if (request.method != route->method) {
       return render_error(method_not_allowed(request.method, std::string(route->method)));
     }
+    if (route->action == Action::kMe) {
+      return render(my_account(request.authorization, shared_.verifier, shared_.clock, sessions_),
+                    request.request_id, user_json);
+    }
     AuthDeps auth{shared_.verifier, shared_.clock, users_};
     Result<Caller> caller = authenticate(request.authorization, auth);
     if (!caller.is_ok()) return render_error(caller.status(), request.request_id);
@@ -117,8 +121,7 @@ class AccountWorker final : public Worker {
   Response act(Action action, const Caller& caller, const Request& request, std::string_view id) {
     const std::string_view rid = request.request_id;
     switch (action) {
-      case Action::kMe:
-        return render(my_account(caller, sessions_), rid, user_json);
+      case Action::kMe:  // answered in handle()
       case Action::kSessions:
         return render(my_sessions(caller, sessions_), rid, sessions_json);
       case Action::kEndSession:

@@ -525,7 +525,7 @@ TEST_F(Register, ACrashMidWayLeavesEachRegistrationWholeOrAbsent) {
 TEST(Cli, MigrateIsIdempotentAndInviteCreateValidates) {
   CommandResult r = g_stack->script("ctl migrate");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("schema at version 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("schema at version 3"), std::string::npos) << r.output;
   r = g_stack->script("ctl invite create --expires-in-hours 9000");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("expires_in_hours must be between 1 and 8760"), std::string::npos) << r.output;
@@ -555,7 +555,7 @@ TEST(Schema, HandlersRefuseAnotherSchemaVersion) {
   const int exit_code = wait_exit(pid, 10000);
   g_stack->query("DELETE FROM schema_version WHERE version = 99");
   EXPECT_EQ(exit_code, 1);
-  EXPECT_NE(read_file(log).find("database schema is at version 99, newer than this build (2)"),
+  EXPECT_NE(read_file(log).find("database schema is at version 99, newer than this build (3)"),
             std::string::npos)
       << read_file(log);
 }

@@ -490,6 +490,40 @@ TEST(AdminUsers, SearchIsPlainTextAndParametersAreChecked) {
   EXPECT_EQ(parse(page->body).Size(), 1U);
 }
 
+// The ids of a list, in its order.
+std::vector<std::string> ids_in(const httplib::Result& res) {
+  std::vector<std::string> ids;
+  EXPECT_EQ(status_of(res), 200);
+  if (status_of(res) != 200) return ids;
+  const rapidjson::Document users = parse(res->body);
+  for (const auto& u : users.GetArray()) ids.push_back(text(u, "id"));
+  return ids;
+}
+
+// Each column is searched ignoring case (through migration 003's trigram indexes, with the
+// search's own statement), as plain text, newest first; no term lists everyone newest first.
+TEST(AdminUsers, SearchFindsEachColumnIgnoringCaseNewestFirst) {
+  const User a = registered("colA");
+  const User b = registered("colB");
+  const std::string p = a.username.substr(0, a.username.find('_'));  // "u" + this process's tag
+  // a keeps its username; its e-mail and b's display name get words of their own.
+  g_stack->query("UPDATE users SET email = '" + p + ".Box@Mail.Example' WHERE id = '" + a.id + "'");
+  g_stack->query("UPDATE users SET display_name = 'Zed " + p + " Display' WHERE id = '" + b.id + "'");
+  const auto search = [](const std::string& term, const std::string& more = "") {
+    return ids_in(g_stack->client()->Get("/api/admin/users?search=" + term + more, bearer(g_owner_token)));
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(search(p + "_COLA"), Ids{a.id}) << "the username";
+  EXPECT_EQ(search("BOX@mail.example"), Ids{a.id}) << "the e-mail";
+  EXPECT_EQ(search("zED%20" + p + "%20dISPLAY"), Ids{b.id}) << "the display name";
+  EXPECT_EQ(search(p + "_col"), (Ids{b.id, a.id})) << "newest first";
+  EXPECT_EQ(search(p + "_col", "&limit=1&offset=1"), Ids{a.id});
+  EXPECT_EQ(search(p.substr(0, p.size() - 1) + "__col"), Ids{}) << "_ matches itself only";
+  EXPECT_EQ(search(p + "%25col"), Ids{}) << "% matches itself only";
+  EXPECT_EQ(ids_in(g_stack->client()->Get("/api/admin/users?limit=2", bearer(g_owner_token))),
+            (Ids{b.id, a.id}));
+}
+
 }  // namespace
 }  // namespace chatalot::testing
 
@@ -544,7 +578,7 @@ TEST(Migrations, RefreshTokensOfEarlierRegistrationsBecomeSessions) {
   r = run_command("DATABASE_URL='postgresql:///chatalot_v1?host=" + g_stack->run_dir() +
                   "&user=chatalot' '" + build_dir() + "/cli/chatalotctl' migrate");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("schema at version 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("schema at version 3"), std::string::npos) << r.output;
   const std::string rows = run_command(v1 + "-tAc \"SELECT string_agg(t.id || ':' || (s.id = t.id) || ':' ||"
                                             " (s.revoked_at IS NOT NULL), ',' ORDER BY t.id) FROM"
                                             " refresh_tokens t JOIN sessions s ON s.id = t.session_id\"").output;

@@ -27,6 +27,7 @@ using testing::FakeKeyStore;
 using testing::FakeLimiter;
 using testing::FakeRandom;
 using testing::FakeSessionStore;
+using testing::FakeVerifier;
 
 const CredentialLimits kLimits{{0.05, 20}, {0.02, 10}, {0.2, 50}};
 constexpr std::string_view kAddress = "203.0.113.7";
@@ -71,25 +72,39 @@ class AccountTest : public ::testing::Test {
 
 // --- GET /api/account/me -------------------------------------------------------------------
 
-TEST_F(AccountTest, MeIsTheAccountAsStoredWithoutItsHash) {
-  Result<Account> me = my_account(caller, sessions);
-  ASSERT_TRUE(me.is_ok()) << me.status().message();
-  EXPECT_EQ(me->id, caller.user_id);
-  EXPECT_EQ(me->username, "alice");
-  EXPECT_EQ(me->display_name, "Alice A.");
-  EXPECT_EQ(me->status, "offline");
-  EXPECT_EQ(me->password_hash, "");  // never leaves the domain
+Result<Account> me(std::string_view authorization, FakeSessionStore& sessions) {
+  const FakeVerifier verifier;
+  const FakeClock clock;
+  return my_account(authorization, verifier, clock, sessions);
+}
+
+TEST_F(AccountTest, MeIsTheAccountAsStoredWithoutItsHashFromOneLookup) {
+  Result<Account> account = me("Bearer valid:" + caller.user_id, sessions);
+  ASSERT_TRUE(account.is_ok()) << account.status().message();
+  EXPECT_EQ(account->id, caller.user_id);
+  EXPECT_EQ(account->username, "alice");
+  EXPECT_EQ(account->display_name, "Alice A.");
+  EXPECT_EQ(account->status, "offline");
+  EXPECT_EQ(account->password_hash, "");  // never leaves the domain
+  // The bearer check and the answer share one read of the account.
   EXPECT_EQ(sessions.id_lookups(), std::vector<std::string>{caller.user_id});
 }
 
-TEST_F(AccountTest, MeOfADeletedAccountIs401) {
-  const Caller gone{testing::fake_uuid("11111111", 99), "", Roles{}};
-  EXPECT_TRUE(refused(my_account(gone, sessions), Code::kUnauthenticated, Msg::kTokenInvalid));
+TEST_F(AccountTest, MeKeepsTheBearerRules) {
+  EXPECT_TRUE(refused(me("", sessions), Code::kUnauthenticated, Msg::kTokenMissing));
+  EXPECT_TRUE(refused(me("Bearer expired", sessions), Code::kUnauthenticated, Msg::kTokenExpired));
+  EXPECT_TRUE(refused(me("Bearer valid:not-a-uuid", sessions), Code::kUnauthenticated, Msg::kTokenInvalid));
+  EXPECT_TRUE(sessions.id_lookups().empty());  // refused before any lookup
+  const std::string gone = testing::fake_uuid("11111111", 99);
+  EXPECT_TRUE(refused(me("Bearer valid:" + gone, sessions), Code::kUnauthenticated, Msg::kTokenInvalid));
+  sessions.account(caller.user_id)->suspended_at = "2026-01-01T00:00:00Z";
+  EXPECT_TRUE(refused(me("Bearer valid:" + caller.user_id, sessions), Code::kPermissionDenied,
+                      Msg::kAccountSuspended));
 }
 
 TEST_F(AccountTest, MeWithTheStoreAwayIs503) {
   sessions.failures.find_by_id = unavailable("PostgreSQL: timeout");
-  EXPECT_TRUE(refused(my_account(caller, sessions), Code::kUnavailable, Msg::kUnavailable));
+  EXPECT_TRUE(refused(me("Bearer valid:" + caller.user_id, sessions), Code::kUnavailable, Msg::kUnavailable));
 }
 
 // --- Sessions ------------------------------------------------------------------------------

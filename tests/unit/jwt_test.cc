@@ -327,5 +327,42 @@ TEST_F(Jwt, RejectsSignedClaimsOfTheWrongShape) {
   expect_invalid(signed_token(*key_, kGoodHeader, payload_with("", "") + "x"));
 }
 
+// --- JwtVerifier: signatures remembered, claims checked every time ---------------------
+
+TEST_F(Jwt, AVerifierChecksTheClaimsOfARememberedTokenEveryTime) {
+  const JwtVerifier verifier(std::move(*key_), kAccessTokenSeconds);
+  ASSERT_TRUE(verifier.verify(token_, kNow).is_ok());
+  ASSERT_TRUE(verifier.verify(token_, kNow + 10).is_ok());  // remembered: no signature check
+  Result<AccessClaims> late = verifier.verify(token_, kNow + 900 + kLeeway);
+  ASSERT_FALSE(late.is_ok());
+  EXPECT_EQ(late.status().message(), Msg::kTokenExpired.text());
+}
+
+TEST_F(Jwt, AVerifierNeverRemembersAForgery) {
+  const std::vector<std::string> parts = split(token_);
+  std::string signature = decoded(parts[2]);
+  signature[5] = static_cast<char>(signature[5] ^ 0x01);
+  const std::string forged = parts[0] + "." + parts[1] + "." + base64url_encode(signature);
+  const JwtVerifier verifier(std::move(*key_), kAccessTokenSeconds);
+  // The genuine token, with the same header and claims, is remembered first.
+  ASSERT_TRUE(verifier.verify(token_, kNow).is_ok());
+  for (int i = 0; i < 3; ++i) {
+    Result<AccessClaims> r = verifier.verify(forged, kNow);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().message(), Msg::kTokenInvalid.text());
+  }
+}
+
+TEST(VerifiedTokens, ForgetsTheOldestBeyondItsCapacity) {
+  VerifiedTokens tokens(2);
+  tokens.add("a");
+  tokens.add("b");
+  tokens.add("a");  // already there: still the oldest
+  tokens.add("c");
+  EXPECT_FALSE(tokens.contains("a"));
+  EXPECT_TRUE(tokens.contains("b"));
+  EXPECT_TRUE(tokens.contains("c"));
+}
+
 }  // namespace
 }  // namespace chatalot
