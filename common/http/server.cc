@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -610,6 +611,11 @@ int serve(int listen_fd, const ServeOptions& options, const Endpoint& endpoint) 
 
 int run_main(int argc, char** argv, const char* name, unsigned needs,
              const EndpointFactory& factory) {
+  // glibc gives each of the worker threads a malloc arena of its own (up to 8 per core), and each
+  // keeps what its thread freed: with 16 threads that was most of a handler's memory beyond its
+  // Argon2 hashes (tests/bench/run, "Peak resident memory"). Two arenas bound that; the threads
+  // spend their time waiting on PostgreSQL and Redis, not contending for malloc.
+  mallopt(M_ARENA_MAX, 2);
   std::string listen;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
