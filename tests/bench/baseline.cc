@@ -100,44 +100,45 @@ class RoundTrips final : public Worker {
   }
 
  private:
-  // One command; its string answer into *text when given.
-  bool redis(const std::vector<std::string>& args, std::string* text = nullptr) {
+  // Queues a command (sent with the next read of a reply).
+  void append(const std::vector<std::string>& args) {
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
     for (const std::string& a : args) {
       argv.push_back(a.data());
       lengths.push_back(a.size());
     }
-    auto* reply = static_cast<redisReply*>(redisCommandArgv(
-        redis_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
-    const bool ok = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
-    if (ok && text != nullptr && reply->type == REDIS_REPLY_STRING) text->assign(reply->str, reply->len);
-    freeReplyObject(reply);
+    redisAppendCommandArgv(redis_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
+  }
+
+  // Reads the replies of `count` queued commands: whether none failed; the string answer of the
+  // last into *text when given.
+  bool replies(int count, std::string* text = nullptr) {
+    bool ok = true;
+    for (int i = 0; i < count; ++i) {
+      void* raw = nullptr;
+      const bool got = redisGetReply(redis_.get(), &raw) == REDIS_OK && raw != nullptr;
+      const auto* reply = static_cast<redisReply*>(raw);
+      ok = ok && got && reply->type != REDIS_REPLY_ERROR;
+      if (got && text != nullptr && reply->type == REDIS_REPLY_STRING) text->assign(reply->str, reply->len);
+      freeReplyObject(raw);
+    }
     return ok;
+  }
+
+  bool redis(const std::vector<std::string>& args, std::string* text = nullptr) {
+    append(args);
+    return replies(1, text);
   }
 
   // The GCRA script on both keys in one round trip (a pipeline), as the limiter sends them.
   bool gcra_pair(const std::string& key1, const RateLimit& limit1, const std::string& key2,
                  const RateLimit& limit2, bool refund) {
     for (const auto& [key, limit] : {std::pair{&key1, &limit1}, std::pair{&key2, &limit2}}) {
-      const std::vector<std::string> args{"EVALSHA", gcra_sha_, "1", *key,
-                                          std::to_string(1000.0 / limit->per_second),
-                                          std::to_string(limit->burst), refund ? "-1" : "1", "1"};
-      std::vector<const char*> argv;
-      std::vector<std::size_t> lengths;
-      for (const std::string& a : args) {
-        argv.push_back(a.data());
-        lengths.push_back(a.size());
-      }
-      redisAppendCommandArgv(redis_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data());
+      append({"EVALSHA", gcra_sha_, "1", *key, std::to_string(1000.0 / limit->per_second),
+              std::to_string(limit->burst), refund ? "-1" : "1", "1"});
     }
-    bool ok = true;
-    for (int i = 0; i < 2; ++i) {
-      void* reply = nullptr;
-      ok = redisGetReply(redis_.get(), &reply) == REDIS_OK && ok;
-      freeReplyObject(reply);
-    }
-    return ok;
+    return replies(2);
   }
 
   Rows exec(Sql id, const std::vector<std::string>& params) {
